@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages some tests need (headless Chromium for the browser test, PostgreSQL for the
+# gradebook test). Installs only what is missing, and only when running as root with apt.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null || need+=(chromium fonts-noto-cjk)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+  echo "[system-deps] missing ${need[*]} (need root and apt-get to install)"; exit 1
+fi
+echo "[system-deps] installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

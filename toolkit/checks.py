@@ -1,0 +1,547 @@
+"""Rule-based checkers for customer-service language: the contract every notebook, drill and
+nbgrader test calls.
+
+Inputs may be Simplified or Traditional Chinese, full- or half-width, with stray whitespace:
+each function normalises first (``toolkit.normalize``). A non-string raises ``TypeError``;
+an empty or blank string raises ``ValueError``; both messages are Chinese with English in brackets.
+
+Every classifier says WHY: labels are returned as :class:`Label`, a ``str`` subclass
+(``classify_question(q) == "open"``) carrying ``.why`` (Chinese reason for the trainee) and
+``.cue`` (the matched words). Result objects (Review, ThreeF, FabOrder, Deadlines, Rate) carry
+``.why`` too. Cue words live in ``toolkit/data/cues.toml``; phrase banks in the other data files.
+
+Import cost is kept small (no pandas/Jupyter); data and matchers are built on first use.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cache
+
+import ahocorasick
+
+from . import kb
+from .normalize import View, phrase_key, views
+
+__all__ = [
+    "Label", "Hit", "Finding", "Review", "Part", "ThreeF", "FabOrder", "Deadlines", "Rate",
+    "classify_question", "spin_type", "fab_label", "fab_order", "fab_in_order", "find_forbidden",
+    "review_reply", "three_f", "complaint_type", "complaint_deadlines", "speech_rate",
+]
+
+
+# ----------------------------------------------------------------------------- results
+
+
+class Label(str):
+    """A classifier's answer: compares equal to the plain label, and says why.
+
+    ``.why``: a Chinese sentence naming the cue, for feedback in drills and grading.
+    ``.cue``: the words in the (normalised) text that decided it ("" if none matched).
+    """
+
+    why: str
+    cue: str
+
+    def __new__(cls, value: str, why: str, cue: str = ""):
+        obj = super().__new__(cls, value)
+        obj.why = why
+        obj.cue = cue
+        return obj
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A forbidden phrase found in a reply; ``start``/``end`` index the ORIGINAL text."""
+
+    phrase: str
+    category: str
+    start: int
+    end: int
+    suggestion: str
+    matched: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing to change in a reply: ``code`` for programs, ``message`` for the trainee."""
+
+    code: str
+    message: str
+    start: int
+    end: int
+    matched: str
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.start, self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """Verdict on a whole reply. ``ok`` = no findings and a passing score."""
+
+    ok: bool
+    score: int
+    findings: tuple[Finding, ...]
+    polite: tuple[str, ...]
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A located part of a reply (``start``/``end`` in the original text)."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThreeF:
+    feel: Part | None
+    felt: Part | None
+    found: Part | None
+    in_order: bool
+    ok: bool
+    missing: tuple[str, ...]
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class FabOrder:
+    labels: tuple[Label, ...]
+    ok: bool
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    """When a complaint accepted at ``accepted_at`` must be answered (seed 003)."""
+
+    severity: str
+    accepted_at: datetime
+    first_reply_due: datetime
+    target_due: datetime
+    latest_due: datetime
+    why: str
+
+    def overdue(self, now: datetime) -> bool:
+        """Past the latest answer time: the customer must be contacted proactively."""
+        return now > self.latest_due
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    chars: int
+    seconds: float
+    per_minute: float
+    label: str
+    why: str
+
+
+# ----------------------------------------------------------------------------- input
+
+
+def _require_text(text) -> tuple[View, View]:
+    if not isinstance(text, str):
+        raise TypeError(f"请输入一句中文文字(expected str, got {type(text).__name__})")
+    if not text.strip():
+        raise ValueError("内容不能为空,请输入一句话(text must not be empty or blank)")
+    return views(text)
+
+
+@cache
+def _cues() -> dict[str, dict[str, re.Pattern]]:
+    raw = kb.load("cues")
+    return {
+        section: {name: re.compile(pattern) for name, pattern in table.items()}
+        for section, table in raw.items()
+        if section != "version"
+    }
+
+
+def _first(pattern: re.Pattern, text: str) -> re.Match | None:
+    return pattern.search(text)
+
+
+# ----------------------------------------------------------------------------- questions
+
+
+def classify_question(text: str) -> Label:
+    """"open" (invites a free answer) or "closed" (yes/no, a choice, or a single fact).
+
+    Seed 001: open questions usually use 什么/怎样/为什么 and get the customer talking; a request
+    to describe is open even when it ends in 吗. Closed questions use 谁/何时/是不是/哪个/有没有…
+    and ask for one fact, a choice or a yes/no.
+    """
+    text_view, _ = _require_text(text)
+    q = text_view.text
+    cues = _cues()["question"]
+    if m := _first(cues["open_invite"], q):
+        return Label("open", f"“{m.group()}”请客户自己描述、展开说明,是开放式问题(即使句末有“吗”)。", m.group())
+    if m := _first(cues["choice"], q):
+        return Label("closed", f"“{m.group()}”让客户在给定选项里选一个,是封闭式问题。", m.group())
+    if m := _first(cues["single_fact"], q):
+        return Label("closed", f"“{m.group()}”只问一个具体事实,客户一两个词就能回答,是封闭式问题。", m.group())
+    if m := _first(cues["open_wh"], q):
+        return Label("open", f"“{m.group()}”让客户自由回答,能说出更多信息,是开放式问题。", m.group())
+    if m := _first(cues["yes_no"], q):
+        return Label("closed", f"“{m.group()}”只需回答“是/不是”,是封闭式问题。", m.group())
+    return Label("closed", "没有邀请客户展开说明的词(如“怎样、为什么、请详细说说”),客户只需简短确认,按封闭式问题处理。")
+
+
+# ----------------------------------------------------------------------------- SPIN
+
+_SPIN_WHY = {
+    "need-payoff": "“{cue}”让客户自己说出解决方案带来的好处,是需求效益问题(Need-payoff)。",
+    "implication": "“{cue}”追问难点带来的后果和影响,是暗示问题(Implication)。",
+    "problem": "“{cue}”询问客户的困难或不满,是难点问题(Problem)。",
+    "situation": "只了解客户目前的事实和现状,是背景问题(Situation)。",
+}
+
+
+def spin_type(text: str) -> Label:
+    """"situation" | "problem" | "implication" | "need-payoff" for a sales question (seed 001)."""
+    text_view, _ = _require_text(text)
+    q = text_view.text
+    cues = _cues()["spin"]
+    condition = _first(cues["payoff_condition"], q)
+    value = _first(cues["payoff_value"], q)
+    implication = _first(cues["implication"], q)
+    if condition and value and not (implication and implication.start() > value.start()):
+        cue = value.group()
+        return Label("need-payoff", _SPIN_WHY["need-payoff"].format(cue=cue), cue)
+    if implication:
+        cue = implication.group()
+        return Label("implication", _SPIN_WHY["implication"].format(cue=cue), cue)
+    if m := _first(cues["problem"], q):
+        return Label("problem", _SPIN_WHY["problem"].format(cue=m.group()), m.group())
+    return Label("situation", _SPIN_WHY["situation"])
+
+
+# ----------------------------------------------------------------------------- FAB
+
+_FAB_RANK = {"F": 0, "A": 1, "B": 2}
+
+
+def fab_label(sentence: str) -> Label:
+    """"F" (feature: a fact), "A" (advantage: what it does) or "B" (benefit to this customer)."""
+    text_view, _ = _require_text(sentence)
+    s = text_view.text
+    cues = _cues()["fab"]
+    if m := _first(cues["benefit"], s):
+        return Label("B", f"“{m.group()}”说的是客户本人能得到的好处,是利益(Benefit)。", m.group())
+    if m := _first(cues["advantage"], s):
+        return Label("A", f"“{m.group()}”说明这个特点能做到什么、好在哪里,是优点(Advantage)。", m.group())
+    return Label("F", "只陈述产品本身的事实,没有说作用或对客户的好处,是特点(Feature)。")
+
+
+def fab_order(sentences) -> FabOrder:
+    """Label each sentence of a pitch and check it runs Feature -> Advantage -> Benefit."""
+    if isinstance(sentences, str) or not isinstance(sentences, (list, tuple)):
+        raise TypeError(f"请按顺序给出几句话组成的列表(expected a list of str, got {type(sentences).__name__})")
+    if not sentences:
+        raise ValueError("列表不能为空,请至少写出特点、优点、利益三句话(the list must not be empty)")
+    labels = tuple(fab_label(s) for s in sentences)
+    present = {str(label) for label in labels}
+    missing = [name for key, name in (("F", "特点"), ("A", "优点"), ("B", "利益")) if key not in present]
+    ranks = [_FAB_RANK[label] for label in labels]
+    ordered = all(a <= b for a, b in zip(ranks, ranks[1:]))
+    if missing:
+        why = f"还缺少{'、'.join(missing)};完整的介绍要依次说出特点、优点、利益。"
+    elif not ordered:
+        why = f"顺序是 {'→'.join(labels)},应该先说特点(F),再说优点(A),最后说利益(B)。"
+    else:
+        why = "先讲特点,再讲优点,最后落到客户的利益,顺序正确。"
+    return FabOrder(labels, not missing and ordered, why)
+
+
+def fab_in_order(sentences) -> bool:
+    """True when the pitch has F, A and B and never goes back (F -> A -> B)."""
+    return fab_order(sentences).ok
+
+
+# ----------------------------------------------------------------------------- forbidden phrases
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    id: str
+    phrase: str
+    category: str
+    suggestion: str
+
+
+@cache
+def _forbidden_matchers() -> tuple[ahocorasick.Automaton, tuple[tuple[re.Pattern, _Entry], ...]]:
+    automaton = ahocorasick.Automaton()
+    patterns = []
+    for raw in kb.load("forbidden_phrases")["forbidden"]:
+        entry = _Entry(raw["id"], raw["phrase"], raw["category"], raw["suggestion"])
+        for wording in (raw["phrase"], *raw["variants"]):
+            key = phrase_key(wording)
+            if key and key not in automaton:
+                automaton.add_word(key, (len(key), entry))
+        patterns.extend((re.compile(p), entry) for p in raw["patterns"])
+    automaton.make_automaton()
+    return automaton, tuple(patterns)
+
+
+def _hit(view: View, original: str, start: int, end: int, entry: _Entry) -> Hit:
+    o_start, o_end = view.span(start, end)
+    return Hit(entry.phrase, entry.category, o_start, o_end, entry.suggestion, original[o_start:o_end], entry.id)
+
+
+def _forbidden_hits(original: str, with_punct: View, bare: View) -> list[Hit]:
+    automaton, patterns = _forbidden_matchers()
+    found: list[Hit] = []
+    for end, (length, entry) in automaton.iter(bare.text):
+        found.append(_hit(bare, original, end - length + 1, end + 1, entry))
+    for pattern, entry in patterns:
+        for m in pattern.finditer(with_punct.text):
+            if m.end() > m.start():
+                found.append(_hit(with_punct, original, m.start(), m.end(), entry))
+    # Leftmost-longest, no overlaps: one highlight per place in the text.
+    found.sort(key=lambda h: (h.start, -(h.end - h.start)))
+    kept: list[Hit] = []
+    for hit in found:
+        if not kept or hit.start >= kept[-1].end:
+            kept.append(hit)
+    return kept
+
+
+def find_forbidden(text: str) -> list[Hit]:
+    """Every 服务禁语 in ``text`` (with variants and paraphrase patterns), left to right.
+
+    Offsets refer to the original text, also for Traditional or full-width input. ``[]`` if clean.
+    """
+    with_punct, bare = _require_text(text)
+    return _forbidden_hits(text, with_punct, bare)
+
+
+# ----------------------------------------------------------------------------- reply review
+
+_PENALTY = {"forbidden": 30, "ni": 10, "command": 25, "bare-refusal": 25, "uncertain": 20, "interrogation": 30}
+_MESSAGES = {
+    "ni": "“{m}”:对客户要称“您”,不要用“你”。",
+    "command": "“{m}”是命令的口气,改成征询:“请您……”或“您能……吗?”",
+    "uncertain": "“{m}”听起来不确定,请查清楚后给出肯定的答复。",
+    "interrogation": "“{m}”带有责问、反问的口气,请心平气和地询问或再解释一遍。",
+    "bare-refusal": "“{m}”是生硬的拒绝:说明原因,并告诉客户“您可以……”的其他办法。",
+}
+
+
+def _finding(code: str, view: View, original: str, start: int, end: int, message: str | None = None) -> Finding:
+    o_start, o_end = view.span(start, end)
+    matched = original[o_start:o_end]
+    return Finding(code, message or _MESSAGES[code].format(m=matched), o_start, o_end, matched)
+
+
+def review_reply(text: str) -> Review:
+    """Judge a staff reply against the service-language standards (seeds 000, 001, 002).
+
+    Findings: forbidden phrases, 你 where 您 is due, commands, bare refusals, uncertain wording,
+    interrogating tone. Polite markers (您好/请/谢谢/对不起/抱歉…) raise the score.
+    """
+    with_punct, bare = _require_text(text)
+    t = with_punct.text
+    cues = _cues()["review"]
+    findings = [
+        Finding("forbidden", f"“{h.matched}”是服务禁语({h.category}),可以改说:“{h.suggestion}”", h.start, h.end, h.matched)
+        for h in _forbidden_hits(text, with_punct, bare)
+    ]
+    covered = [(f.start, f.end) for f in findings]
+
+    def add(code: str, m: re.Match) -> None:
+        finding = _finding(code, with_punct, text, m.start(), m.end())
+        if not any(s <= finding.start and finding.end <= e for s, e in covered):
+            findings.append(finding)
+            covered.append((finding.start, finding.end))
+
+    for code in ("interrogation", "command", "uncertain"):
+        for m in cues[code].finditer(t):
+            add(code, m)
+    for m in cues["refusal"].finditer(t):
+        if not cues["alternative"].search(t, m.end()) and not cues["alternative"].search(t[: m.start()][-6:]):
+            add("bare-refusal", m)
+    for m in cues["ni"].finditer(t):
+        add("ni", m)
+    findings.sort(key=lambda f: f.start)
+
+    polite = tuple(dict.fromkeys(m.group() for m in cues["polite"].finditer(t)))
+    penalty = sum(_PENALTY[f.code] for f in findings)
+    score = max(0, min(100, 70 + 10 * min(len(polite), 3) - penalty))
+    ok = not findings and score >= 60
+    if ok:
+        why = "用语规范" + (f",用了礼貌用语“{'、'.join(polite)}”。" if polite else ";再加上“您好、请、谢谢”等礼貌用语会更好。")
+    else:
+        why = f"有 {len(findings)} 处需要修改:" + " ".join(f.message for f in findings) if findings else \
+            "缺少礼貌用语,请加上“您好、请、谢谢、对不起”。"
+    return Review(ok, score, tuple(findings), polite, why)
+
+
+# ----------------------------------------------------------------------------- 3F
+
+
+def three_f(text: str) -> ThreeF:
+    """Find Feel / Felt / Found in a reply; ``ok`` when all three appear in that order (seed 001)."""
+    with_punct, _ = _require_text(text)
+    t = with_punct.text
+    cues = _cues()["three_f"]
+
+    def part(m: re.Match | None) -> Part | None:
+        if not m:
+            return None
+        start, end = with_punct.span(m.start(), m.end())
+        return Part(text[start:end], start, end)
+
+    feel_m = cues["feel"].search(t)
+    felt_m = cues["felt"].search(t, feel_m.end() if feel_m else 0) or cues["felt"].search(t)
+    found_m = cues["found"].search(t, felt_m.end() if felt_m else 0) or cues["found"].search(t)
+    feel, felt, found = part(feel_m), part(felt_m), part(found_m)
+    missing = tuple(name for name, p in (("Feel", feel), ("Felt", felt), ("Found", found)) if p is None)
+    in_order = not missing and feel.start < felt.start < found.start
+    if missing:
+        names = {"Feel": "理解客户的感受(Feel)", "Felt": "其他客户也有过同样的感受(Felt)",
+                 "Found": "他们后来发现……(Found)"}
+        why = "还缺少:" + "、".join(names[m] for m in missing) + "。"
+    elif not in_order:
+        why = "三部分都有,但顺序不对:先表示理解(Feel),再说别人也有同感(Felt),最后说他们的发现(Found)。"
+    else:
+        why = "先理解感受,再说别人也有同感,最后讲发现,3F 完整且顺序正确。"
+    return ThreeF(feel, felt, found, in_order, in_order, missing, why)
+
+
+# ----------------------------------------------------------------------------- complaint types
+
+_COMPLAINT_WHY = {
+    "solve": "客户讲清了事实,并提出明确要求“{cue}”,是解决问题的投诉:认真倾听、表示认同,及时处理并答复。",
+    "vent": "客户情绪激动(“{cue}”),理由简单重复、没有明确要求,是纯粹为了发泄的投诉:先耐心倾听。",
+    "expect": "客户语气平和,提出希望或拿好的例子比较(“{cue}”),是为了某种期待的投诉:表示认同并表达改进的意愿。",
+}
+
+
+def complaint_type(text: str) -> Label:
+    """"solve" | "vent" | "expect" for a customer's complaint (seed 004's cues)."""
+    with_punct, _ = _require_text(text)
+    t = with_punct.text
+    cues = _cues()["complaint"]
+    demand = cues["demand"].search(t)
+    anger = cues["anger"].search(t)
+    wish = cues["wish"].search(t) or cues["compare"].search(t)
+    if demand:
+        kind, cue = "solve", demand.group()
+    elif wish and not anger:
+        kind, cue = "expect", wish.group()
+    elif anger:
+        kind, cue = "vent", anger.group()
+    elif wish:
+        kind, cue = "expect", wish.group()
+    elif m := cues["facts"].search(t):
+        kind, cue = "solve", m.group()
+    else:
+        kind, cue = "vent", ""
+    return Label(kind, _COMPLAINT_WHY[kind].format(cue=cue or "没有具体要求"), cue)
+
+
+# ----------------------------------------------------------------------------- time limits
+
+_SEVERITY = {"simple": "simple", "简单": "simple", "ordinary": "ordinary", "一般": "ordinary", "普通": "ordinary",
+             "complex": "complex", "复杂": "complex"}
+_SEVERITY_NAME = {"simple": "简单投诉", "ordinary": "一般投诉", "complex": "复杂投诉"}
+
+
+def _limits() -> dict:
+    return {entry["id"]: entry for entry in kb.load("protocol")["time_limit"]}
+
+
+def _as_date(day) -> date:
+    if isinstance(day, datetime):
+        return day.date()
+    if isinstance(day, date):
+        return day
+    if isinstance(day, str):
+        try:
+            return date.fromisoformat(day.strip())
+        except ValueError:
+            pass
+    raise TypeError(f"节假日请写成日期,例如 2026-10-01(holidays must be dates or 'YYYY-MM-DD', got {day!r})")
+
+
+def _add_working_days(start: datetime, days: int, holidays: frozenset[date]) -> datetime:
+    moment = start
+    while days > 0:
+        moment += timedelta(days=1)
+        if moment.weekday() < 5 and moment.date() not in holidays:
+            days -= 1
+    return moment
+
+
+def complaint_deadlines(severity: str, accepted_at: datetime, holidays=()) -> Deadlines:
+    """Reply and answer deadlines for a complaint accepted at ``accepted_at`` (seed 003).
+
+    First reply within 2 hours; simple: answer at once; ordinary: 1 working day (latest 3);
+    complex: 5 working days (latest 7). Weekends and the given ``holidays`` are skipped.
+    """
+    if not isinstance(severity, str):
+        raise TypeError(f"投诉级别请写 simple/ordinary/complex(expected str, got {type(severity).__name__})")
+    key = _SEVERITY.get(views(severity)[1].text) if severity.strip() else None
+    if key is None:
+        raise ValueError(f"投诉级别只能是 简单/一般/复杂(simple/ordinary/complex), 收到 {severity!r}")
+    if not isinstance(accepted_at, datetime):
+        raise TypeError(f"受理时间需要是 datetime(expected datetime, got {type(accepted_at).__name__})")
+    if isinstance(holidays, (str, bytes)):
+        holidays = [holidays]
+    days_off = frozenset(_as_date(day) for day in holidays)
+    limits = _limits()
+    first = limits["complaint-first-reply"]
+    rule = limits[f"complaint-{key}"]
+    target = _add_working_days(accepted_at, rule["target_working_days"], days_off)
+    latest = _add_working_days(accepted_at, rule["latest_working_days"], days_off)
+    first_due = accepted_at + timedelta(hours=first["hours"])
+    name = _SEVERITY_NAME[key]
+    if rule["latest_working_days"] == 0:
+        why = f"{name}要立即答复;受理后 {first['hours']:g} 小时内先回复客户处理情况。"
+    else:
+        why = (f"受理后 {first['hours']:g} 小时内回复客户;{name}在 {rule['target_working_days']} 个工作日内答复"
+               f"(最迟 {rule['latest_working_days']} 个工作日,周末和节假日不算);超过期限要主动联系客户。")
+    return Deadlines(key, accepted_at, first_due, target, latest, why)
+
+
+# ----------------------------------------------------------------------------- speech rate
+
+
+def _rate_rules() -> dict:
+    return {rule["id"]: rule for rule in kb.load("protocol")["rule"] if rule["topic"] == "speech-rate"}
+
+
+def speech_rate(text: str, seconds) -> Rate:
+    """Characters per minute for ``text`` spoken in ``seconds``: "slow" | "normal" | "fast".
+
+    Seed 000: about 150 字/分钟; under 100 is slow, over 200 fast.
+    """
+    _, bare = _require_text(text)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"时长请填秒数(seconds must be a number, got {type(seconds).__name__})")
+    if not seconds > 0 or seconds == float("inf"):
+        raise ValueError(f"时长必须大于 0 秒(seconds must be positive and finite, got {seconds!r})")
+    slow, fast = _speech_thresholds()
+    chars = len(bare.text)
+    per_minute = chars * 60 / seconds
+    if per_minute < slow:
+        label, why = "slow", f"每分钟约 {per_minute:.0f} 字,低于 {slow:g} 字,语速偏慢。"
+    elif per_minute > fast:
+        label, why = "fast", f"每分钟约 {per_minute:.0f} 字,超过 {fast:g} 字,语速偏快,客户可能听不清。"
+    else:
+        label, why = "normal", f"每分钟约 {per_minute:.0f} 字,语速适中(约 150 字/分钟为宜)。"
+    return Rate(chars, float(seconds), per_minute, label, why)
+
+
+@cache
+def _speech_thresholds() -> tuple[float, float]:
+    rules = _rate_rules()
+    return float(rules["speech-rate-slow"]["value"]), float(rules["speech-rate-fast"]["value"])
