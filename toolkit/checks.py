@@ -209,15 +209,12 @@ def spin_type(text: str) -> Label:
     text_view, _ = _require_text(text)
     q = text_view.text
     cues = _cues()["spin"]
-    condition = _first(cues["payoff_condition"], q)
-    value = _first(cues["payoff_value"], q)
-    implication = _first(cues["implication"], q)
-    if condition and value and not (implication and implication.start() > value.start()):
-        cue = value.group()
-        return Label("need-payoff", _SPIN_WHY["need-payoff"].format(cue=cue), cue)
-    if implication:
-        cue = implication.group()
-        return Label("implication", _SPIN_WHY["implication"].format(cue=cue), cue)
+    if m := _first(cues["payoff_value"], q):
+        return Label("need-payoff", _SPIN_WHY["need-payoff"].format(cue=m.group()), m.group())
+    if m := _first(cues["implication"], q):
+        return Label("implication", _SPIN_WHY["implication"].format(cue=m.group()), m.group())
+    if m := _first(cues["payoff_hypothetical"], q):
+        return Label("need-payoff", _SPIN_WHY["need-payoff"].format(cue=m.group()), m.group())
     if m := _first(cues["problem"], q):
         return Label("problem", _SPIN_WHY["problem"].format(cue=m.group()), m.group())
     return Label("situation", _SPIN_WHY["situation"])
@@ -366,7 +363,7 @@ def review_reply(text: str) -> Review:
         for m in cues[code].finditer(t):
             add(code, m)
     for m in cues["refusal"].finditer(t):
-        if not cues["alternative"].search(t, m.end()) and not cues["alternative"].search(t[: m.start()][-6:]):
+        if not cues["alternative"].search(t, m.end()):
             add("bare-refusal", m)
     for m in cues["ni"].finditer(t):
         add("ni", m)
@@ -433,10 +430,13 @@ def complaint_type(text: str) -> Label:
     demand = cues["demand"].search(t)
     anger = cues["anger"].search(t)
     wish = cues["wish"].search(t) or cues["compare"].search(t)
-    if demand:
+    improvement = wish and (cues["future"].search(t) or cues["compare"].search(t))
+    if demand and not improvement:
         kind, cue = "solve", demand.group()
     elif wish and not anger:
         kind, cue = "expect", wish.group()
+    elif demand:
+        kind, cue = "solve", demand.group()
     elif anger:
         kind, cue = "vent", anger.group()
     elif wish:

@@ -1,0 +1,42 @@
+"""nbgrader configuration for the kefu-lab course (instructor side).
+
+The course root is this folder: source/ (instructor versions), release/ (student versions,
+generated and committed), submitted/, autograded/, feedback/ (per trainee, gitignored).
+"""
+
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821 - provided by nbgrader/traitlets
+
+ROOT = Path(__file__).resolve().parent
+
+c.CourseDirectory.course_id = "kefu-lab"
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+# SQLite in the course folder by default; set KEFU_DB_URL (e.g. postgresql://...) for several
+# instructors or JupyterHub. The database file is gitignored.
+c.CourseDirectory.db_url = os.environ.get("KEFU_DB_URL", f"sqlite:///{ROOT / 'gradebook.db'}")
+# Never copy trainee-supplied Python files next to the notebook: they could shadow `toolkit`.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py", "*.pth", "toolkit", "*.so",
+]
+
+# Autograding: answers are Chinese sentences, so a cell never needs long. The kefu sanitiser
+# (toolkit.grading.sanitize) removes trainee code before execution; these are backstops.
+c.Execute.timeout = int(os.environ.get("KEFU_CELL_TIMEOUT", "15"))
+c.Execute.interrupt_on_timeout = True
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 40
+# Answer cells are `回答1 = (\n ### BEGIN SOLUTION ... ### END SOLUTION\n)`: the release keeps
+# the variable and shows this stub where the model answer was.
+c.ClearSolutions.code_stub = {"python": '"……"  # 在引号里写上你的答案'}
+c.ClearSolutions.text_stub = "在这里写下你的回答。"
+
+from toolkit.grading.nbgrader_hooks import configure  # noqa: E402
+
+configure(c)

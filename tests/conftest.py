@@ -1,0 +1,13 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))  # lets tests import the `eval` helpers
+
+
+def pytest_terminal_summary(terminalreporter):
+    from test_accuracy import SCORES
+
+    if SCORES:
+        terminalreporter.section("checker accuracy on tests/eval")
+        for task in sorted(SCORES):
+            terminalreporter.write_line(SCORES[task].line())

@@ -1,0 +1,265 @@
+"""Unit tests for the toolkit.checks contract (names and behaviour other issues rely on)."""
+
+from datetime import datetime
+
+import pytest
+
+from toolkit import checks
+from toolkit.checks import (
+    classify_question, complaint_deadlines, complaint_type, fab_in_order, fab_label, fab_order,
+    find_forbidden, review_reply, speech_rate, spin_type, three_f,
+)
+from toolkit.normalize import normalize
+
+TEXT_FUNCTIONS = [classify_question, spin_type, fab_label, find_forbidden, review_reply, three_f, complaint_type]
+
+
+# ----------------------------------------------------------------------------- input handling
+
+@pytest.mark.parametrize("func", TEXT_FUNCTIONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("bad", [None, 42, 3.5, ["您好"], b"\xe4\xbd\xa0"])
+def test_non_string_raises_type_error_in_chinese(func, bad):
+    with pytest.raises(TypeError, match="请输入一句中文文字.*expected str"):
+        func(bad)
+
+
+@pytest.mark.parametrize("func", TEXT_FUNCTIONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("blank", ["", "   ", "\n\t", "\u3000"])
+def test_blank_raises_value_error_in_chinese(func, blank):
+    with pytest.raises(ValueError, match="内容不能为空.*empty"):
+        func(blank)
+
+
+@pytest.mark.parametrize("func", TEXT_FUNCTIONS, ids=lambda f: f.__name__)
+def test_handles_long_text_and_emoji(func):
+    func("您好😊," + "请问您遇到了什么问题呢?" * 900)  # ~10,000 characters
+    func("🙂🙂🙂")
+
+
+def test_normalize_folds_traditional_full_width_and_space():
+    assert normalize("  您好，請問 ＡＢＣ１２３？ ") == "您好,请问abc123?"
+
+
+# ----------------------------------------------------------------------------- questions
+
+@pytest.mark.parametrize("text, expected", [
+    ("您能详细描述一下当时的情形吗?", "open"),          # seed 001: open despite 吗
+    ("我怎样才能帮到您呢?", "open"),
+    ("請問您當時的情況是不是這樣呢？", "closed"),        # seed 001, Traditional + full-width
+    ("您的订单号是多少?", "closed"),
+    ("您是什么时候下的单?", "closed"),
+    ("您想要红色的还是蓝色的?", "closed"),
+    ("为什么您觉得这个套餐不合适?", "open"),
+    ("您遇到了什么问题?", "open"),
+    ("请问怎么称呼您?", "closed"),
+])
+def test_classify_question(text, expected):
+    label = classify_question(text)
+    assert label == expected
+    assert isinstance(label, str) and label.why and isinstance(label.why, str)
+
+
+def test_classify_question_explains_with_cue():
+    label = classify_question("您能详细描述一下当时的情形吗?")
+    assert label.cue and label.cue in label.why
+
+
+# ----------------------------------------------------------------------------- SPIN and FAB
+
+@pytest.mark.parametrize("text, expected", [
+    ("您现在用的是哪家的宽带?", "situation"),
+    ("您对现在的网速满意吗?", "problem"),
+    ("网速慢会不会影响您孩子上网课?", "implication"),
+    ("如果网速提高一倍,对您的工作有什么帮助?", "need-payoff"),
+])
+def test_spin_type(text, expected):
+    assert spin_type(text) == expected
+    assert spin_type(text).why
+
+
+def test_fab_seed_example_in_order():
+    pitch = ["我们的网络很好", "因为我们有最充足优质的网络资源", "如果选择我们的网络,您将节省很多时间"]
+    assert [fab_label(s) for s in pitch] == ["F", "A", "B"]
+    assert fab_in_order(pitch) is True
+    assert fab_in_order(list(reversed(pitch))) is False
+    assert fab_in_order(pitch[:2]) is False  # the benefit is missing
+    assert "利益" in fab_order(pitch[:2]).why
+
+
+@pytest.mark.parametrize("bad", ["我们的网络很好", None, 3])
+def test_fab_in_order_needs_a_list(bad):
+    with pytest.raises(TypeError):
+        fab_in_order(bad)
+
+
+def test_fab_in_order_rejects_empty_list_and_blank_items():
+    with pytest.raises(ValueError):
+        fab_in_order([])
+    with pytest.raises(ValueError):
+        fab_in_order(["我们的网络很好", " "])
+
+
+# ----------------------------------------------------------------------------- forbidden phrases
+
+def test_clean_reply_has_no_hits():
+    assert find_forbidden("您好,请问有什么可以帮您?") == []
+
+
+def test_hits_carry_category_suggestion_and_original_offsets():
+    text = "喂,说话呀!再不说话我就挂机了"
+    hits = find_forbidden(text)
+    assert hits
+    for hit in hits:
+        assert text[hit.start:hit.end] == hit.matched
+        assert hit.category in checks.kb.FORBIDDEN_CATEGORIES
+        assert hit.suggestion
+
+
+def test_offsets_on_traditional_full_width_input_point_into_original():
+    text = "　先生，這不關我的事，您打別的電話吧！"
+    hits = find_forbidden(text)
+    assert hits
+    assert any("不關我的事" in text[h.start:h.end] for h in hits)
+    for hit in hits:
+        assert text[hit.start:hit.end] == hit.matched
+
+
+def test_offsets_survive_spaces_inside_a_phrase():
+    text = "这 不 关 我 的 事"
+    hits = find_forbidden(text)
+    assert hits and text[hits[0].start:hits[0].end].replace(" ", "") .startswith("这不关我的事"[:len(hits[0].matched.replace(" ", ""))])
+    assert hits[0].start == 0
+
+
+def test_hits_do_not_overlap_and_are_ordered():
+    hits = find_forbidden("你到底听没听懂?我都忙死了,这不关我的事,你必须自己去查。")
+    assert len(hits) >= 3
+    assert all(a.end <= b.start for a, b in zip(hits, hits[1:]))
+
+
+def test_every_category_is_detected():
+    categories = {h.category for e in checks.kb.load("forbidden_phrases")["forbidden"] for h in find_forbidden(e["phrase"])}
+    assert categories == set(checks.kb.FORBIDDEN_CATEGORIES)
+
+
+# ----------------------------------------------------------------------------- reply review
+
+def test_polite_clean_reply_passes():
+    review = review_reply("您好,请您稍等,我马上为您查询,谢谢您的耐心。")
+    assert review.ok and review.findings == ()
+    assert review.score >= 90 and "您好" in review.polite
+
+
+# A rule's wording may also be in the forbidden-phrase bank; then it is reported as "forbidden".
+@pytest.mark.parametrize("text, codes", [
+    ("你的订单已经发货了。", {"ni"}),
+    ("你必须先把订单号发给我。", {"command", "forbidden"}),
+    ("这个不行。", {"bare-refusal"}),
+    ("一般是三天到货。", {"uncertain", "forbidden"}),
+    ("你到底要不要退货?", {"interrogation", "forbidden"}),
+    ("喂,有什么事快说!", {"forbidden"}),
+])
+def test_review_flags(text, codes):
+    review = review_reply(text)
+    assert not review.ok
+    assert codes & {f.code for f in review.findings}
+    for f in review.findings:
+        assert text[f.start:f.end] == f.matched
+        assert f.message and any("\u4e00" <= ch <= "\u9fff" for ch in f.message)
+
+
+def test_refusal_with_alternative_is_fine():
+    review = review_reply("抱歉,这个套餐暂时不能在线办理,不过您可以到营业厅办理,我也可以为您预约。")
+    assert "bare-refusal" not in {f.code for f in review.findings}
+
+
+def test_politeness_raises_score():
+    plain = review_reply("马上为您查询。").score
+    polite = review_reply("您好,请稍等,马上为您查询,谢谢。").score
+    assert polite > plain
+
+
+def test_score_is_bounded():
+    review = review_reply("喂!你到底听没听懂?你必须自己去查,不行,一般是这样,我都忙死了。" * 5)
+    assert review.score == 0 and not review.ok
+
+
+# ----------------------------------------------------------------------------- 3F
+
+def test_three_f_complete_and_ordered():
+    text = "我理解您为什么会有这样的感受,其他客户也曾经有过这样的感受,不过经过说明后,他们发现这个套餐更划算。"
+    result = three_f(text)
+    assert result.ok and result.in_order and result.missing == ()
+    assert result.feel.start < result.felt.start < result.found.start
+    assert text[result.found.start:result.found.end] == result.found.text
+
+
+def test_three_f_missing_and_wrong_order():
+    assert three_f("我理解您的感受,我们马上处理。").missing == ("Felt", "Found")
+    wrong = three_f("很多客户后来发现这个功能很好用,其他客户也有过这样的担心,我理解您的感受。")
+    assert not wrong.ok
+
+
+# ----------------------------------------------------------------------------- complaint types
+
+@pytest.mark.parametrize("text, expected", [
+    ("我上周五买的洗衣机,订单号123456,到现在还没送到,请你们今天之内给我处理,否则我要求退款。", "solve"),
+    ("你们太过分了!简直就是骗子!骗子!气死我了!", "vent"),
+    ("其实我一直挺喜欢你们店的,不过别家都能当天发货,希望你们以后也能快一点。", "expect"),
+])
+def test_complaint_type(text, expected):
+    label = complaint_type(text)
+    assert label == expected and label.why
+
+
+# ----------------------------------------------------------------------------- deadlines
+
+def test_deadlines_skip_weekend_and_holidays():
+    friday = datetime(2026, 9, 25, 16, 0)  # a Friday
+    d = complaint_deadlines("ordinary", friday)
+    assert d.first_reply_due == datetime(2026, 9, 25, 18, 0)
+    assert d.target_due == datetime(2026, 9, 28, 16, 0)   # Monday
+    assert d.latest_due == datetime(2026, 9, 30, 16, 0)   # Wednesday
+    national = complaint_deadlines("复杂", datetime(2026, 9, 30, 9, 0),
+                                   holidays=[f"2026-10-0{i}" for i in range(1, 8)])
+    assert national.target_due == datetime(2026, 10, 14, 9, 0)
+    assert national.latest_due == datetime(2026, 10, 16, 9, 0)
+    assert national.overdue(datetime(2026, 10, 17)) and not national.overdue(datetime(2026, 10, 15))
+
+
+def test_simple_complaint_is_immediate():
+    t = datetime(2026, 11, 23, 10, 0)
+    d = complaint_deadlines("簡單", t)
+    assert d.target_due == d.latest_due == t
+
+
+@pytest.mark.parametrize("severity, accepted, error", [
+    ("urgent", datetime(2026, 1, 5), ValueError),
+    ("", datetime(2026, 1, 5), ValueError),
+    (None, datetime(2026, 1, 5), TypeError),
+    ("simple", "2026-01-05", TypeError),
+])
+def test_deadline_bad_input(severity, accepted, error):
+    with pytest.raises(error):
+        complaint_deadlines(severity, accepted)
+
+
+# ----------------------------------------------------------------------------- speech rate
+
+def test_speech_rate_labels():
+    sentence = "您好很高兴为您服务请问有什么可以帮您" * 10  # 180 characters
+    assert speech_rate(sentence, 72).label == "normal"   # 150 per minute
+    assert speech_rate(sentence, 180).label == "slow"    # 60 per minute
+    assert speech_rate(sentence, 36).label == "fast"     # 300 per minute
+    assert speech_rate(sentence, 72).per_minute == pytest.approx(150)
+
+
+def test_speech_rate_ignores_punctuation_and_space():
+    assert speech_rate("您好, 请问 有什么可以帮您?", 60).chars == 11
+
+
+@pytest.mark.parametrize("seconds, error", [(0, ValueError), (-3, ValueError), ("60", TypeError), (None, TypeError),
+                                            (True, TypeError), (float("nan"), ValueError)])
+def test_speech_rate_bad_seconds(seconds, error):
+    with pytest.raises(error):
+        speech_rate("您好", seconds)

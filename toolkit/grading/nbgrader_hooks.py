@@ -1,0 +1,37 @@
+"""nbgrader integration: preprocessors kefu adds to nbgrader's own pipelines.
+
+``configure(c)`` is called from the course's nbgrader_config.py:
+- autograde: after nbgrader's OverwriteCells restores instructor cells, ``StripTraineeCode``
+  removes every piece of trainee code (see ``sanitize``), so hostile submissions cannot run;
+- generate_feedback: ``ClearHiddenTests`` strips hidden tests from the feedback (nbgrader #917).
+"""
+
+from __future__ import annotations
+
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+
+from .sanitize import sanitize_notebook
+
+
+class StripTraineeCode(NbGraderPreprocessor):
+    """Keep only literal answers in answer cells and empty cells the trainee added."""
+
+    def preprocess(self, nb, resources):
+        removed = sanitize_notebook(nb)
+        for line in removed:
+            self.log.warning("kefu sanitiser: %s", line)
+        return nb, resources
+
+
+def configure(c) -> None:
+    from nbgrader.converters.autograde import Autograde
+    from nbgrader.converters.generate_feedback import GenerateFeedback
+
+    from nbgrader.preprocessors import GetGrades, OverwriteCells
+
+    sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
+    sanitize.insert(sanitize.index(OverwriteCells) + 1, StripTraineeCode)
+    c.Autograde.sanitize_preprocessors = sanitize
+    feedback = GenerateFeedback.class_traits()["preprocessors"].default()
+    feedback.insert(feedback.index(GetGrades) + 1, ClearHiddenTests)
+    c.GenerateFeedback.preprocessors = feedback

@@ -1,0 +1,85 @@
+"""``Question``: the object an nbgrader test cell builds to check one answer.
+
+A test cell looks like::
+
+    q = Question("第1题", 回答1, points=2)
+    q.expect(lambda a: checks.classify_question(a) == "open", "改写后要是开放式问题……")
+    ### BEGIN HIDDEN TESTS
+    q.expect(lambda a: checks.review_reply(a).ok, "……")
+    ### END HIDDEN TESTS
+    q.score()
+
+Each ``expect`` is one check worth an equal share of the points. ``score()`` prints what passed
+and what to fix (Chinese) and returns the points earned as the cell's value, which nbgrader
+reads as partial credit. A checker that raises (e.g. an answer of the wrong type) fails that
+check with a Chinese message instead of an error, so the cell never goes to stderr.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_PLACEHOLDERS = ("……", "...", "。。。", "")
+
+
+@dataclass
+class Outcome:
+    passed: bool
+    message: str
+
+
+class Question:
+    def __init__(self, name: str, answer, points: float = 1):
+        self.name = name
+        self.answer = answer
+        self.points = points
+        self.outcomes: list[Outcome] = []
+
+    def unanswered(self) -> str | None:
+        """A Chinese reason if the answer is missing, a placeholder or of the wrong kind."""
+        answer = self.answer
+        if isinstance(answer, str):
+            return "还没有作答:请把“……”换成你的答案。" if answer.strip() in _PLACEHOLDERS else None
+        if isinstance(answer, (list, tuple)):
+            if not answer:
+                return "还没有作答:请在方括号里按顺序填入句子。"
+            if not all(isinstance(item, str) and item.strip() not in _PLACEHOLDERS for item in answer):
+                return "列表里的每一项都要是用引号括起来的一句话。"
+            return None
+        return f"答案要写成用引号括起来的文字,例如 回答 = \"您好\"(现在是 {type(answer).__name__})。"
+
+    def expect(self, check, message: str, passed_message: str = "") -> bool:
+        """Record one check: ``check(answer)`` must be truthy; ``message`` says what to fix."""
+        problem = self.unanswered()
+        if problem:
+            self.outcomes.append(Outcome(False, problem))
+            return False
+        try:
+            passed = bool(check(self.answer))
+        except (TypeError, ValueError) as exc:
+            passed, message = False, f"{message}(答案格式有误:{str(exc).split('(')[0]})"
+        self.outcomes.append(Outcome(passed, passed_message if passed else message))
+        return passed
+
+    @property
+    def earned(self) -> float:
+        if not self.outcomes:
+            return 0.0
+        share = self.points / len(self.outcomes)
+        return round(share * sum(o.passed for o in self.outcomes), 2)
+
+    def report(self) -> str:
+        lines = [f"{self.name}:{self.earned:g} / {self.points:g} 分"]
+        seen = set()
+        for outcome in self.outcomes:
+            if outcome.passed:
+                lines.append(f"  ✔ {outcome.message or '通过一项检查'}")
+            elif outcome.message not in seen:
+                lines.append(f"  ✘ {outcome.message}")
+            seen.add(outcome.message)
+        return "\n".join(lines)
+
+    def score(self) -> float:
+        """Print the outcome and return the points earned (nbgrader partial credit)."""
+        print(self.report())
+        return self.earned

@@ -1,0 +1,79 @@
+"""Remove trainee code from a submitted notebook before nbgrader executes it.
+
+Trainees answer with literal assignments such as ``回答1 = "您好,请问有什么可以帮您?"``; they
+never need code. So before execution an autograded answer cell must hold only literal
+assignments to answer names (``回答…``/``答案…``): a cell with any other statement is
+emptied, and so is every code cell the trainee added. Loops, ``sys.exit``, crashes, floods and monkeypatches never run, and the checks in
+the (restored) test cells see only data. What was removed is recorded in the cell metadata
+under the notebook metadata ``kefu.removed`` so the grading summary can name it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+ANSWER_NAME = re.compile(r"^(回答|答案)\w*$")
+REMOVED_NOTE = "# 评分时已移除这个单元格里的代码:答案只能写成 回答 = \"……\" 的形式。\n"
+
+
+def _is_literal(node: ast.AST) -> bool:
+    try:
+        ast.literal_eval(node)
+    except Exception:  # literal_eval raises several kinds (ValueError, RecursionError, ...)
+        return False
+    return True
+
+
+def _describe(source: str, node: ast.AST) -> str:
+    text = (ast.get_source_segment(source, node) or type(node).__name__).strip().splitlines()[0]
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def literal_answers(source: str) -> tuple[str, list[str]]:
+    """Split an answer cell into (kept source, descriptions of removed statements)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return "", ["unparsable code (syntax error)"] if source.strip() else []
+    kept, removed = [], []
+    for node in tree.body:
+        ok = (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and ANSWER_NAME.match(node.targets[0].id)
+            and _is_literal(node.value)
+        )
+        if ok:
+            kept.append(ast.get_source_segment(source, node))
+        elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+            removed.append(_describe(source, node))
+    return "\n".join(kept) + ("\n" if kept else ""), removed
+
+
+def _nbgrader(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def sanitize_notebook(nb) -> list[str]:
+    """Sanitise ``nb`` in place; return what was removed (one line per statement or cell)."""
+    report = []
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        meta = _nbgrader(cell)
+        name = meta.get("grade_id", "unnamed cell")
+        if meta.get("solution"):
+            kept, removed = literal_answers(cell.source)
+            if removed:  # any code voids the whole cell: answers are data, nothing else
+                cell.source = REMOVED_NOTE
+                report += [f"{name}: removed `{r}`" for r in removed]
+        elif meta.get("locked") or meta.get("grade"):
+            continue  # instructor cells: nbgrader's OverwriteCells has restored their source
+        elif cell.source.strip():
+            first = cell.source.strip().splitlines()[0]
+            report.append(f"added code cell: removed `{first[:80]}`")
+            cell.source = REMOVED_NOTE
+    nb.metadata.setdefault("kefu", {})["removed"] = report
+    return report
