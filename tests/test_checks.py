@@ -1,5 +1,6 @@
 """Unit tests for the toolkit.checks contract (names and behaviour other issues rely on)."""
 
+import re
 from datetime import datetime
 
 import pytest
@@ -127,8 +128,26 @@ def test_offsets_on_traditional_full_width_input_point_into_original():
 def test_offsets_survive_spaces_inside_a_phrase():
     text = "这 不 关 我 的 事"
     hits = find_forbidden(text)
-    assert hits and text[hits[0].start:hits[0].end].replace(" ", "") .startswith("这不关我的事"[:len(hits[0].matched.replace(" ", ""))])
-    assert hits[0].start == 0
+    assert [(h.start, h.end) for h in hits] == [(0, len(text))]
+    assert hits[0].matched == text
+
+
+def test_regex_prefilter_misses_nothing():
+    """Every match of every paraphrase regex, run by brute force, lies inside a reported hit."""
+    from eval.score import items
+    from toolkit.normalize import views
+
+    texts = [i["text"] for i in items("forbidden") + items("review")]
+    texts += [p[side] for p in checks.kb.load("pairs")["pair"] for side in ("good", "bad")]
+    patterns = [p for e in checks.kb.load("forbidden_phrases")["forbidden"] for p in e["patterns"]]
+    for text in texts:
+        view = views(text)[0]
+        spans = [(h.start, h.end) for h in find_forbidden(text)]
+        for pattern in patterns:
+            for m in re.finditer(pattern, view.text):
+                if m.end() > m.start():
+                    start, end = view.span(*m.span())
+                    assert any(s < end and start < e for s, e in spans), (text, pattern)
 
 
 def test_hits_do_not_overlap_and_are_ordered():
@@ -263,3 +282,16 @@ def test_speech_rate_ignores_punctuation_and_space():
 def test_speech_rate_bad_seconds(seconds, error):
     with pytest.raises(error):
         speech_rate("您好", seconds)
+
+
+@pytest.mark.parametrize("pattern, literals", [
+    ("你挂断(电话)?后?再(拨|打)", {"你挂断"}),
+    ("(跟|和)你(瞎)?耗", {"你"}),
+    ("(说什么|为什么)[?!]+", {"说什么", "为什么"}),
+    ("[你您]?(听|看)[懂清]", None),
+    ("喂(?![养奶])", {"喂"}),
+])
+def test_required_literals(pattern, literals):
+    from toolkit.literals import required_literals
+
+    assert required_literals(pattern) == literals

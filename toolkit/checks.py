@@ -23,6 +23,7 @@ from functools import cache
 import ahocorasick
 
 from . import kb
+from .literals import required_literals
 from .normalize import View, phrase_key, views
 
 __all__ = [
@@ -273,19 +274,41 @@ class _Entry:
     suggestion: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Matchers:
+    literals: ahocorasick.Automaton  # phrase and variant wordings, on the punctuation-free view
+    patterns: tuple[tuple[re.Pattern, _Entry], ...]  # paraphrase regexes, on the punctuation view
+    triggers: ahocorasick.Automaton  # required literal of a regex -> its indices in `patterns`
+    always: tuple[int, ...]  # regexes with no required literal: run on every text
+
+
 @cache
-def _forbidden_matchers() -> tuple[ahocorasick.Automaton, tuple[tuple[re.Pattern, _Entry], ...]]:
-    automaton = ahocorasick.Automaton()
-    patterns = []
+def _forbidden_matchers() -> _Matchers:
+    literals = ahocorasick.Automaton()
+    patterns: list[tuple[re.Pattern, _Entry]] = []
     for raw in kb.load("forbidden_phrases")["forbidden"]:
         entry = _Entry(raw["id"], raw["phrase"], raw["category"], raw["suggestion"])
         for wording in (raw["phrase"], *raw["variants"]):
             key = phrase_key(wording)
-            if key and key not in automaton:
-                automaton.add_word(key, (len(key), entry))
+            if key and key not in literals:
+                literals.add_word(key, (len(key), entry))
         patterns.extend((re.compile(p), entry) for p in raw["patterns"])
-    automaton.make_automaton()
-    return automaton, tuple(patterns)
+    literals.make_automaton()
+    # One automaton pass tells which regexes can match at all (see toolkit.literals).
+    by_literal: dict[str, list[int]] = {}
+    always = []
+    for index, (pattern, _) in enumerate(patterns):
+        required = required_literals(pattern.pattern)
+        if required is None:
+            always.append(index)
+        for literal in required or ():
+            by_literal.setdefault(literal, []).append(index)
+    triggers = ahocorasick.Automaton()
+    for literal, indices in by_literal.items():
+        triggers.add_word(literal, tuple(indices))
+    if by_literal:
+        triggers.make_automaton()
+    return _Matchers(literals, tuple(patterns), triggers, tuple(always))
 
 
 def _hit(view: View, original: str, start: int, end: int, entry: _Entry) -> Hit:
@@ -294,19 +317,26 @@ def _hit(view: View, original: str, start: int, end: int, entry: _Entry) -> Hit:
 
 
 def _forbidden_hits(original: str, with_punct: View, bare: View) -> list[Hit]:
-    automaton, patterns = _forbidden_matchers()
+    m = _forbidden_matchers()
     found: list[Hit] = []
-    for end, (length, entry) in automaton.iter(bare.text):
+    for end, (length, entry) in m.literals.iter(bare.text):
         found.append(_hit(bare, original, end - length + 1, end + 1, entry))
-    for pattern, entry in patterns:
-        for m in pattern.finditer(with_punct.text):
-            if m.end() > m.start():
-                found.append(_hit(with_punct, original, m.start(), m.end(), entry))
+    candidates = set(m.always)
+    if len(m.triggers):
+        for _, indices in m.triggers.iter(with_punct.text):
+            candidates.update(indices)
+    for index in sorted(candidates):
+        pattern, entry = m.patterns[index]
+        for match in pattern.finditer(with_punct.text):
+            if match.end() > match.start():
+                found.append(_hit(with_punct, original, match.start(), match.end(), entry))
+    if len(found) < 2:
+        return found
     # Leftmost-longest, no overlaps: one highlight per place in the text.
     found.sort(key=lambda h: (h.start, -(h.end - h.start)))
-    kept: list[Hit] = []
-    for hit in found:
-        if not kept or hit.start >= kept[-1].end:
+    kept: list[Hit] = [found[0]]
+    for hit in found[1:]:
+        if hit.start >= kept[-1].end:
             kept.append(hit)
     return kept
 
@@ -322,13 +352,14 @@ def find_forbidden(text: str) -> list[Hit]:
 
 # ----------------------------------------------------------------------------- reply review
 
-_PENALTY = {"forbidden": 30, "ni": 10, "command": 25, "bare-refusal": 25, "uncertain": 20, "interrogation": 30}
+_PENALTY = {"vague-promise": 10, "forbidden": 30, "ni": 10, "command": 25, "bare-refusal": 25, "uncertain": 20, "interrogation": 30}
 _MESSAGES = {
     "ni": "“{m}”:对客户要称“您”,不要用“你”。",
     "command": "“{m}”是命令的口气,改成征询:“请您……”或“您能……吗?”",
     "uncertain": "“{m}”听起来不确定,请查清楚后给出肯定的答复。",
     "interrogation": "“{m}”带有责问、反问的口气,请心平气和地询问或再解释一遍。",
     "bare-refusal": "“{m}”是生硬的拒绝:说明原因,并告诉客户“您可以……”的其他办法。",
+    "vague-promise": "“{m}”听起来没把握,改说“我会……”,明确告诉客户您会做什么。",
 }
 
 
@@ -341,8 +372,9 @@ def _finding(code: str, view: View, original: str, start: int, end: int, message
 def review_reply(text: str) -> Review:
     """Judge a staff reply against the service-language standards (seeds 000, 001, 002).
 
-    Findings: forbidden phrases, 你 where 您 is due, commands, bare refusals, uncertain wording,
-    interrogating tone. Polite markers (您好/请/谢谢/对不起/抱歉…) raise the score.
+    Findings: forbidden phrases, 你 where 您 is due, commands, bare refusals (also a bare 不),
+    uncertain wording, vague promises (我尽可能 instead of 我会), interrogating tone.
+    Polite markers (您好/请/谢谢/对不起/抱歉…) raise the score.
     """
     with_punct, bare = _require_text(text)
     t = with_punct.text
@@ -359,11 +391,11 @@ def review_reply(text: str) -> Review:
             findings.append(finding)
             covered.append((finding.start, finding.end))
 
-    for code in ("interrogation", "command", "uncertain"):
+    for code in ("interrogation", "command", "uncertain", "vague_promise"):
         for m in cues[code].finditer(t):
-            add(code, m)
+            add(code.replace("_", "-"), m)
     for m in cues["refusal"].finditer(t):
-        if not cues["alternative"].search(t, m.end()):
+        if not cues["alternative"].search(t, m.end()):  # a refusal that offers another way is fine
             add("bare-refusal", m)
     for m in cues["ni"].finditer(t):
         add("ni", m)
