@@ -28,6 +28,8 @@ c.CourseDirectory.ignore = [
 
 # Autograding: answers are Chinese sentences, so a cell never needs long. The kefu sanitiser
 # (toolkit.grading.sanitize) removes trainee code before execution; these are backstops.
+# A trainee who deletes a test or answer cell gets it back (blank answer), not a crash.
+c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = int(os.environ.get("KEFU_CELL_TIMEOUT", "15"))
 c.Execute.interrupt_on_timeout = True
 c.LimitOutput.max_lines = 200

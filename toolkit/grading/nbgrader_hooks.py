@@ -1,6 +1,7 @@
 """nbgrader integration: preprocessors kefu adds to nbgrader's own pipelines.
 
 ``configure(c)`` is called from the course's nbgrader_config.py:
+- autograde: ``ForgetDuplicates`` repairs what nbgrader's DeduplicateIds leaves behind;
 - autograde: after nbgrader's OverwriteCells restores instructor cells, ``StripTraineeCode``
   removes every piece of trainee code (see ``sanitize``), so hostile submissions cannot run;
 - generate_feedback: ``ClearHiddenTests`` strips hidden tests from the feedback (nbgrader #917).
@@ -10,7 +11,15 @@ from __future__ import annotations
 
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
-from .sanitize import sanitize_notebook
+from .sanitize import forget_duplicates, sanitize_notebook
+
+
+class ForgetDuplicates(NbGraderPreprocessor):
+    """Right after nbgrader's DeduplicateIds: demoted duplicates become plain cells."""
+
+    def preprocess(self, nb, resources):
+        forget_duplicates(nb)
+        return nb, resources
 
 
 class StripTraineeCode(NbGraderPreprocessor):
@@ -27,10 +36,11 @@ def configure(c) -> None:
     from nbgrader.converters.autograde import Autograde
     from nbgrader.converters.generate_feedback import GenerateFeedback
 
-    from nbgrader.preprocessors import GetGrades, OverwriteCells
+    from nbgrader.preprocessors import DeduplicateIds, GetGrades, OverwriteCells
 
     sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
     sanitize.insert(sanitize.index(OverwriteCells) + 1, StripTraineeCode)
+    sanitize.insert(sanitize.index(DeduplicateIds) + 1, ForgetDuplicates)
     c.Autograde.sanitize_preprocessors = sanitize
     feedback = GenerateFeedback.class_traits()["preprocessors"].default()
     feedback.insert(feedback.index(GetGrades) + 1, ClearHiddenTests)

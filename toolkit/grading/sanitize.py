@@ -52,28 +52,40 @@ def literal_answers(source: str) -> tuple[str, list[str]]:
     return "\n".join(kept) + ("\n" if kept else ""), removed
 
 
-def _nbgrader(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
+def forget_duplicates(nb) -> None:
+    """Make cells whose nbgrader metadata nbgrader's DeduplicateIds emptied into plain cells.
+
+    Left empty, that metadata makes nbgrader's own later steps fail the whole notebook
+    (OverwriteCells looks up their grade_id; CheckCellMetadata rejects them).
+    """
+    for cell in nb["cells"]:
+        metadata = cell.get("metadata", {})
+        if "nbgrader" in metadata and not metadata["nbgrader"].get("grade_id"):
+            del metadata["nbgrader"]
 
 
 def sanitize_notebook(nb) -> list[str]:
-    """Sanitise ``nb`` in place; return what was removed (one line per statement or cell)."""
+    """Sanitise ``nb`` in place; return what was removed (one line per statement or cell).
+
+    Cells are read with item access: cells nbgrader adds back are plain dicts.
+    """
     report = []
-    for cell in nb.cells:
+    for cell in nb["cells"]:
         if cell.get("cell_type") != "code":
             continue
-        meta = _nbgrader(cell)
+        meta = cell.get("metadata", {}).get("nbgrader", {})
         name = meta.get("grade_id", "unnamed cell")
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         if meta.get("solution"):
-            kept, removed = literal_answers(cell.source)
+            _, removed = literal_answers(source)
             if removed:  # any code voids the whole cell: answers are data, nothing else
-                cell.source = REMOVED_NOTE
+                cell["source"] = REMOVED_NOTE
                 report += [f"{name}: removed `{r}`" for r in removed]
         elif meta.get("locked") or meta.get("grade"):
             continue  # instructor cells: nbgrader's OverwriteCells has restored their source
-        elif cell.source.strip():
-            first = cell.source.strip().splitlines()[0]
+        elif source.strip():
+            first = source.strip().splitlines()[0]
             report.append(f"added code cell: removed `{first[:80]}`")
-            cell.source = REMOVED_NOTE
-    nb.metadata.setdefault("kefu", {})["removed"] = report
+            cell["source"] = REMOVED_NOTE
+    nb["metadata"].setdefault("kefu", {})["removed"] = report
     return report

@@ -1,0 +1,160 @@
+"""The nbgrader course folder as the ``kefu`` commands see it (paths, config, gradebook)."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+
+class Course:
+    """An nbgrader course rooted at the folder holding ``nbgrader_config.py``."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root or find_root()).resolve()
+        _ensure_alembic_on_path()
+        self.config = self.nbgrader_config()
+        self.db_url: str = self.config.CourseDirectory.db_url
+        self.course_id: str = self.config.CourseDirectory.course_id
+
+    def nbgrader_config(self, db_url: str | None = None) -> Config:
+        """The course's nbgrader_config.py as a traitlets Config (optionally another gradebook)."""
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        config.CourseDirectory.root = str(self.root)
+        if db_url:
+            config.CourseDirectory.db_url = db_url
+        return config
+
+    # ------------------------------------------------------------------ folders
+
+    def submitted_students(self, assignment: str) -> list[str]:
+        base = self.root / "submitted"
+        return sorted(p.parent.name for p in base.glob(f"*/{assignment}") if p.is_dir()) if base.is_dir() else []
+
+    def submitted_notebooks(self, assignment: str, student: str) -> list[Path]:
+        return sorted((self.root / "submitted" / student / assignment).glob("*.ipynb"))
+
+    def source_notebooks(self, assignment: str) -> list[Path]:
+        return sorted((self.root / "source" / assignment).glob("*.ipynb"))
+
+    def assignments(self) -> list[str]:
+        return sorted(p.name for p in (self.root / "source").iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+    def timestamp(self, assignment: str, student: str) -> datetime | None:
+        path = self.root / "submitted" / student / assignment / "timestamp.txt"
+        if not path.is_file():
+            return None
+        from nbgrader.utils import parse_utc
+
+        try:
+            return parse_utc(path.read_text().strip())
+        except Exception:
+            return None
+
+    def sanitiser_notes(self, assignment: str, student: str) -> list[str]:
+        """What the sanitiser removed from this trainee's autograded notebooks."""
+        notes = []
+        for path in sorted((self.root / "autograded" / student / assignment).glob("*.ipynb")):
+            try:
+                removed = json.loads(path.read_text(encoding="utf-8"))["metadata"].get("kefu", {}).get("removed", [])
+            except (OSError, ValueError, KeyError):
+                continue
+            notes += [f"code removed: {line}" for line in removed]
+        return notes
+
+    def tampering(self, assignment: str, student: str) -> list[str]:
+        """Read-only or test cells the trainee edited or retyped (nbgrader restores them)."""
+        import nbformat
+
+        notes = []
+        for path in self.submitted_notebooks(assignment, student):
+            release = self.root / "release" / assignment / path.name
+            try:
+                submitted = nbformat.read(path, as_version=4)
+                original = nbformat.read(release, as_version=4)
+            except Exception:
+                continue
+            locked = {c.metadata.nbgrader.grade_id: c for c in original.cells
+                      if c.metadata.get("nbgrader", {}).get("locked")}
+            for cell in submitted.cells:
+                grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                if grade_id in locked:
+                    if cell.cell_type != locked[grade_id].cell_type:
+                        notes.append(f"retyped read-only cell {grade_id} (restored)")
+                    elif cell.source != locked[grade_id].source:
+                        notes.append(f"edited read-only cell {grade_id} (restored)")
+        return notes
+
+    # ------------------------------------------------------------------ nbgrader
+
+    def api(self, db_url: str | None = None, root: Path | None = None, **coursedir):
+        """nbgrader's own Python API on this course (or another root/gradebook)."""
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+
+        config = self.nbgrader_config(db_url)
+        if root is not None:
+            config.CourseDirectory.root = str(root)
+        for key, value in coursedir.items():
+            setattr(config.CourseDirectory, key, value)
+        return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+    def ensure_assignment(self, assignment: str) -> None:
+        """Make sure the gradebook knows the assignment (generate_assignment fills it in)."""
+        from nbgrader.api import Gradebook, MissingEntry
+
+        if not self.source_notebooks(assignment):
+            raise SystemExit(f"unknown assignment {assignment!r}: no notebooks in {self.root / 'source' / assignment}")
+        with Gradebook(self.db_url, self.course_id) as gb:
+            try:
+                gb.find_assignment(assignment)
+                if gb.find_assignment(assignment).notebooks:
+                    return
+            except MissingEntry:
+                pass
+        self.generate(assignment)
+
+    def generate(self, assignment: str) -> None:
+        _ensure_alembic_on_path()
+        result = self.api().generate_assignment(assignment, force=True, create=True)
+        if not result.get("success"):
+            raise SystemExit(f"nbgrader generate_assignment {assignment} failed:\n{result.get('error') or result.get('log')}")
+
+    def template_gradebook(self, assignment: str, work_dir: Path) -> Path:
+        """A fresh SQLite gradebook holding only ``assignment`` (same source, same due date)."""
+        from nbgrader.api import Gradebook
+
+        _ensure_alembic_on_path()
+        db_path = work_dir / "template.db"
+        root = work_dir / "template"
+        root.mkdir()
+        api = self.api(db_url=f"sqlite:///{db_path}", root=root, source_directory=str(self.root / "source"),
+                       release_directory=str(root / "release"))
+        result = api.generate_assignment(assignment, force=True, create=True)
+        if not result.get("success"):
+            raise SystemExit(f"could not prepare a gradebook for {assignment}:\n{result.get('error') or result.get('log')}")
+        with Gradebook(self.db_url, self.course_id) as main, Gradebook(f"sqlite:///{db_path}") as template:
+            template.update_or_create_assignment(assignment, duedate=main.find_assignment(assignment).duedate)
+        return db_path
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder upwards from ``start`` (default: cwd) with an nbgrader_config.py."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "nbgrader_config.py").is_file():
+            return folder
+    raise SystemExit("no nbgrader_config.py here or in a parent folder: run this inside the course folder")
+
+
+def _ensure_alembic_on_path() -> None:
+    """nbgrader shells out to `alembic`; make the interpreter's bin/ visible (e.g. a venv not activated)."""
+    import sys
+
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")

@@ -1,0 +1,17 @@
+"""Drill widgets for the course notebooks (ipywidgets 8): thin views over toolkit.checks and the
+knowledge base. Every item comes from ``toolkit/data`` (``kb.load``); every string a trainee sees
+is Simplified Chinese (``toolkit/widgets/ui.toml``). Each public function returns a displayable
+VBox whose ``.drill`` attribute is the drill object (controls for tests and notebooks).
+
+Answers are recorded in the progress store (``toolkit.progress``). pandas and matplotlib are
+imported only when ``dashboard()`` is called.
+"""
+
+from .choice import choice_drill
+from .dashboard import dashboard
+from .order import order_drill
+from .reply import reply_drill
+from .simulator import call_simulator
+from .sort import sort_drill
+
+__all__ = ["choice_drill", "sort_drill", "order_drill", "reply_drill", "call_simulator", "dashboard"]

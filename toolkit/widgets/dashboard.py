@@ -1,0 +1,142 @@
+"""dashboard: mastery per module (bar chart + table) and what to practise next.
+
+pandas and matplotlib are imported inside the functions so ``import toolkit.widgets`` stays light.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import ipywidgets as w
+
+from .. import progress
+from ._common import GREY, bullets, button, esc, module_name, para, t
+
+# Font families that carry Chinese glyphs, most preferred first.
+CJK_FONTS = (
+    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Noto Sans CJK JP",
+    "Noto Serif CJK SC", "AR PL UMing CN",
+)
+
+
+def cjk_font() -> str | None:
+    """The name of an installed CJK font matplotlib can use, or None (then fall back silently)."""
+    try:
+        from matplotlib import font_manager
+    except Exception:  # noqa: BLE001
+        return None
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for name in CJK_FONTS:
+        if name in names:
+            return name
+    # Installed after matplotlib built its font cache: register the files directly.
+    try:
+        for path in font_manager.findSystemFonts():
+            low = path.lower()
+            if any(key in low for key in ("notosanscjk", "notoserifcjk", "sourcehansans", "wqy", "simhei", "msyh")):
+                font_manager.fontManager.addfont(path)
+    except Exception:  # noqa: BLE001
+        return None
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in names), None)
+
+
+def mastery_frame():
+    """A pandas DataFrame, one row per module: 模块, 练习次数, 答对次数, 正确率 (0–1), plus key."""
+    import pandas as pd
+
+    rows = [
+        {"key": m, t("dashboard", "column_module"): module_name(m), t("dashboard", "column_attempts"): s["attempts"],
+         t("dashboard", "column_correct"): s["correct"], t("dashboard", "column_rate"): s["rate"]}
+        for m, s in progress.mastery().items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def chart_png(frame) -> bytes:
+    """A horizontal bar chart of the rate per module, as PNG bytes (no pyplot state touched)."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    font = cjk_font()
+    rc = {"font.family": "sans-serif", "axes.unicode_minus": False}
+    if font:
+        rc["font.sans-serif"] = [font, *matplotlib.rcParams["font.sans-serif"]]
+    with matplotlib.rc_context(rc), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # missing glyphs without a CJK font: draw anyway
+        names = frame[t("dashboard", "column_module")].tolist()[::-1]
+        rates = (frame[t("dashboard", "column_rate")] * 100).tolist()[::-1]
+        counts = frame[t("dashboard", "column_attempts")].tolist()[::-1]
+        fig = Figure(figsize=(6.5, 0.35 * len(names) + 1.2), dpi=100)
+        ax = fig.subplots()
+        colors = ["#1a7f37" if r >= 80 else "#bf8700" if r >= 60 else "#cf222e" for r in rates]
+        ax.barh(names, rates, color=colors)
+        ax.set_xlim(0, 100)
+        ax.set_xlabel(t("dashboard", "chart_xlabel") + " (%)")
+        ax.set_title(t("dashboard", "chart_title"))
+        for y, (r, n) in enumerate(zip(rates, counts)):
+            label = f"{r:.0f}%" if n else t("dashboard", "not_practised")
+            inside = n and r > 85
+            ax.text(r - 1 if inside else r + 1, y, label, va="center", ha="right" if inside else "left",
+                    fontsize=8, color="white" if inside else "black")
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+class Dashboard:
+    """Controls: ``message`` (HTML; friendly text when nothing was practised), ``chart``
+    (Image, PNG), ``table`` (HTML), ``suggestions`` (HTML: 接下来建议练习), ``refresh`` (刷新),
+    ``notice`` (storage warning). State: ``frame`` (DataFrame or None), ``font`` (CJK font used).
+    """
+
+    def __init__(self):
+        self.title = w.HTML(f"<h3 style=\"margin:4px 0\">{esc(t('dashboard', 'title'))}</h3>")
+        self.notice = w.HTML()
+        self.message = w.HTML()
+        self.chart = w.Image(format="png", layout=w.Layout(max_width="700px"))
+        self.table = w.HTML()
+        self.suggestions = w.HTML()
+        self.refresh = button(t("text", "refresh"))
+        self.refresh.on_click(lambda _b: self.update())
+        self.frame = None
+        self.font = None
+        self.widget = w.VBox([self.title, self.notice, self.message, self.chart, self.table, self.suggestions,
+                              self.refresh])
+        self.widget.drill = self
+        self.update()
+
+    def update(self) -> None:
+        message = progress.take_warning()
+        if message:
+            self.notice.value = para(esc(t("text", "storage_warning", message=message)), "#9a6700", bold=True)
+        stats = progress.mastery()
+        practised = [m for m, s in stats.items() if s["attempts"]]
+        order = progress.next_to_practise()[:3]
+        tips = [esc(module_name(m)) + ("" if stats[m]["attempts"] else esc(t("dashboard", "not_practised")))
+                for m in order]
+        self.suggestions.value = para(f"<b>{esc(t('dashboard', 'suggest'))}</b>") + bullets(tips)
+        if not practised:
+            self.frame = None
+            self.message.value = para(esc(t("dashboard", "empty")), GREY)
+            self.chart.value = b""
+            self.chart.layout.display = "none"
+            self.table.value = ""
+            return
+        self.message.value = ""
+        self.frame = frame = mastery_frame()
+        self.font = cjk_font()
+        self.chart.value = chart_png(frame)
+        self.chart.layout.display = None
+        shown = frame.drop(columns="key").copy()
+        rate = t("dashboard", "column_rate")
+        shown[rate] = [f"{r:.0%}" if n else "—" for r, n in zip(shown[rate], shown[t("dashboard", "column_attempts")])]
+        self.table.value = shown.to_html(index=False, border=0, escape=True)
+
+
+def dashboard() -> w.VBox:
+    """Mastery per module as a chart and a table, with 接下来建议练习; ``.drill`` is the Dashboard."""
+    return Dashboard().widget
