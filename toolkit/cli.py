@@ -34,6 +34,51 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _feedback(args: argparse.Namespace) -> int:
+    from .grading.course import Course
+    from .grading.feedback import generate
+
+    pages = generate(Course(args.root), args.assignment)
+    print(f"feedback written for {len(pages)} trainees under feedback/*/{args.assignment}/ (hidden tests removed)")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .grading.course import Course
+    from .grading.export import export, grade_table
+
+    course = Course(args.root)
+    files = export(course, Path(args.out) if args.out else course.root / "exports")
+    print(grade_table(course).to_string(index=False))
+    print("written: " + ", ".join(map(str, files)))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .grading.course import Course
+    from .grading.report import render
+
+    course = Course(args.root)
+    page = render(course, args.assignment, Path(args.out) if args.out else course.root / "reports" / f"{args.assignment}.html")
+    print(f"report written: {page}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .grading.course import Course
+    from .grading.demo import run
+
+    repo = Course(args.root)
+    folder = Path(args.dir) if args.dir else repo.root / "demo"
+    return run(repo, folder.resolve(), args.assignments.split(",") if args.assignments else None, args.workers)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kefu", description="kefu-lab instructor tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -45,6 +90,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", default=None, help="course folder (default: nearest with nbgrader_config.py)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_grade)
+
+    p = sub.add_parser("feedback", help="nbgrader generate_feedback for every trainee, hidden tests removed")
+    p.add_argument("assignment")
+    p.add_argument("--root", default=None)
+    p.set_defaults(run=_feedback)
+
+    p = sub.add_parser("export", help="grades to CSV and Excel, one row per trainee")
+    p.add_argument("--out", default=None, help="folder (default: exports/)")
+    p.add_argument("--root", default=None)
+    p.set_defaults(run=_export)
+
+    p = sub.add_parser("report", help="HTML report: distribution, difficulty, skill heat-map, weakest")
+    p.add_argument("assignment")
+    p.add_argument("--out", default=None, help="HTML file (default: reports/ASSIGNMENT.html)")
+    p.add_argument("--root", default=None)
+    p.set_defaults(run=_report)
+
+    p = sub.add_parser("demo", help="release, synthetic cohort, grade, feedback, export and report, end to end")
+    p.add_argument("--dir", default=None, help="scratch course folder (default: ./demo)")
+    p.add_argument("--assignments", default=None, help="comma-separated (default: all in source/)")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--root", default=None)
+    p.set_defaults(run=_demo)
     return parser
 
 

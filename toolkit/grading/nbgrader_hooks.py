@@ -4,7 +4,8 @@
 - autograde: ``ForgetDuplicates`` repairs what nbgrader's DeduplicateIds leaves behind;
 - autograde: after nbgrader's OverwriteCells restores instructor cells, ``StripTraineeCode``
   removes every piece of trainee code (see ``sanitize``), so hostile submissions cannot run;
-- generate_feedback: ``ClearHiddenTests`` strips hidden tests from the feedback (nbgrader #917).
+- generate_feedback: ``ClearHiddenTests`` strips hidden tests from the feedback (nbgrader #917)
+  and ``HideTracebacks`` keeps tracebacks from quoting them.
 """
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ class StripTraineeCode(NbGraderPreprocessor):
         return nb, resources
 
 
+class HideTracebacks(NbGraderPreprocessor):
+    """Feedback shows an error's name and message, never its traceback: a traceback quotes the
+    lines around the failing one, hidden tests included."""
+
+    def preprocess_cell(self, cell, resources, index):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        return cell, resources
+
+
 def configure(c) -> None:
     from nbgrader.converters.autograde import Autograde
     from nbgrader.converters.generate_feedback import GenerateFeedback
@@ -44,4 +56,5 @@ def configure(c) -> None:
     c.Autograde.sanitize_preprocessors = sanitize
     feedback = GenerateFeedback.class_traits()["preprocessors"].default()
     feedback.insert(feedback.index(GetGrades) + 1, ClearHiddenTests)
+    feedback.insert(feedback.index(ClearHiddenTests) + 1, HideTracebacks)
     c.GenerateFeedback.preprocessors = feedback

@@ -30,6 +30,16 @@ def _describe(source: str, node: ast.AST) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def answer_names(source: str) -> list[str]:
+    """Answer variables a cell assigns (so a voided cell can still define them, blank)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    return [t.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
+            for t in node.targets if isinstance(t, ast.Name) and ANSWER_NAME.match(t.id)]
+
+
 def literal_answers(source: str) -> tuple[str, list[str]]:
     """Split an answer cell into (kept source, descriptions of removed statements)."""
     try:
@@ -79,7 +89,8 @@ def sanitize_notebook(nb) -> list[str]:
         if meta.get("solution"):
             _, removed = literal_answers(source)
             if removed:  # any code voids the whole cell: answers are data, nothing else
-                cell["source"] = REMOVED_NOTE
+                blanks = "".join(f'{name} = ""\n' for name in dict.fromkeys(answer_names(source)))
+                cell["source"] = REMOVED_NOTE + blanks
                 report += [f"{name}: removed `{r}`" for r in removed]
         elif meta.get("locked") or meta.get("grade"):
             continue  # instructor cells: nbgrader's OverwriteCells has restored their source
