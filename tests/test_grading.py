@@ -1,0 +1,243 @@
+"""The nbgrader pipeline for real: generate_assignment, parallel `kefu grade` on synthetic and hostile
+cohorts, the gradebook against serial `nbgrader autograde`, feedback, export and report."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from toolkit.grading import cohort
+from toolkit.grading.sanitize import literal_answers
+
+ROOT = Path(__file__).resolve().parents[1]
+KEFU = [sys.executable, "-m", "toolkit.cli"]
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir())
+
+
+def run(cmd, cwd, **env):
+    """Run a real command with the venv's bin/ on PATH (nbgrader shells out to alembic)."""
+    full_env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **env}
+    return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=900)
+
+
+def new_course(tmp_path: Path, name: str = "course") -> Path:
+    course = tmp_path / name
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "source", course / "source")
+    shutil.copytree(ROOT / "release", course / "release")
+    return course
+
+
+def gradebook_rows(course: Path, assignment: str, db_url: str | None = None) -> dict:
+    """Every grade and comment nbgrader keeps for the assignment, keyed for comparison."""
+    from nbgrader.api import Gradebook
+
+    rows = {}
+    with Gradebook(db_url or f"sqlite:///{course / 'gradebook.db'}", "kefu-lab") as gb:
+        for submission in gb.assignment_submissions(assignment):
+            for notebook in submission.notebooks:
+                rows[(submission.student_id, notebook.name, "late")] = notebook.late_submission_penalty
+                for grade in notebook.grades:
+                    rows[(submission.student_id, grade.name)] = (grade.auto_score, grade.manual_score,
+                                                                 grade.needs_manual_grade)
+                for comment in notebook.comments:
+                    rows[(submission.student_id, comment.name, "comment")] = comment.auto_comment
+    return rows
+
+
+def autograded_totals(course: Path, assignment: str, db_url: str | None = None) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for key, value in gradebook_rows(course, assignment, db_url).items():
+        if len(key) == 2:
+            totals[key[0]] = totals.get(key[0], 0.0) + (value[0] or 0.0)
+    return totals
+
+
+# ----------------------------------------------------------------------------- assignments
+
+
+def test_at_least_ten_assignments_with_manual_task():
+    assert len(ASSIGNMENTS) >= 10
+    for assignment in ASSIGNMENTS:
+        nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+        metas = [c.metadata.get("nbgrader", {}) for c in nb.cells]
+        assert any(m.get("grade") and m.get("solution") for m in metas), f"{assignment}: no manually graded task"
+        assert cohort.questions(nb), f"{assignment}: no autograded question"
+        assert any("BEGIN HIDDEN TESTS" in c.source for c in nb.cells), f"{assignment}: no hidden tests"
+
+
+def test_release_matches_generate_assignment(tmp_path):
+    """release/ is committed; regenerating it from source/ must give the same notebooks."""
+    course = tmp_path / "regen"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "source", course / "source")
+    for assignment in ASSIGNMENTS:
+        result = run(["nbgrader", "generate_assignment", assignment, "--force"], course)
+        assert result.returncode == 0, result.stderr[-2000:]
+    for assignment in ASSIGNMENTS:
+        for path in (course / "release" / assignment).glob("*.ipynb"):
+            fresh = json.loads(path.read_text(encoding="utf-8"))
+            committed = json.loads((ROOT / "release" / assignment / path.name).read_text(encoding="utf-8"))
+            assert fresh == committed, f"release/{assignment}/{path.name} is stale: run scripts/release.sh"
+
+
+def test_release_hides_solutions_and_hidden_tests():
+    for assignment in ASSIGNMENTS:
+        text = (ROOT / "release" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8")
+        assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+
+
+# ----------------------------------------------------------------------------- sanitiser
+
+
+@pytest.mark.parametrize("source, kept, removed", [
+    ('回答1 = "您好,请问有什么可以帮您?"', True, 0),
+    ('回答1 = (\n    "您好"  # 注释\n)', True, 0),
+    ('回答3 = ["我们的网络很好", "因为……", "您将……"]', True, 0),
+    ('while True:\n    pass\n回答1 = "您好"', False, 1),
+    ('import toolkit.checks as c\nc.review_reply = lambda t: 1\n回答1 = "喂"', False, 2),
+    ('回答1 = input()', False, 1),
+    ('__builtins__ = {}\n回答1 = "您好"', False, 1),
+    ('回答1 = "您好" +', False, 1),
+])
+def test_sanitiser_keeps_only_literal_answers(source, kept, removed):
+    code, dropped = literal_answers(source)
+    assert bool(code) == (kept and not dropped)
+    assert len(dropped) == removed
+
+
+# ----------------------------------------------------------------------------- cohorts
+
+
+@pytest.fixture(scope="module")
+def graded_cohort(tmp_path_factory):
+    """>= 30 trainees x 2 assignments, plus every hostile kind and a non-JSON notebook, graded by `kefu grade`."""
+    course = new_course(tmp_path_factory.mktemp("cohort"))
+    rng = random.Random(2026)
+    expected = {}
+    for assignment in ASSIGNMENTS[:2]:
+        kinds = [rng.choice(["perfect", "partial", "partial", "blank"]) for _ in range(30)] + list(cohort.HOSTILE)
+        expected[assignment] = {s.student: s for s in cohort.write_cohort(course, assignment, kinds, seed=rng.random())}
+        cohort.write_broken(course, assignment, "trainee999")
+    outputs = {}
+    for assignment in ASSIGNMENTS[:2]:
+        result = run(KEFU + ["grade", assignment, "--workers", "2", "--quiet"], course)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        outputs[assignment] = result.stdout
+    return course, expected, outputs
+
+
+def test_every_trainee_gets_exactly_what_their_answers_deserve(graded_cohort):
+    course, expected, _ = graded_cohort
+    for assignment, submissions in expected.items():
+        totals = autograded_totals(course, assignment)
+        assert len(submissions) >= 30 + len(cohort.HOSTILE)
+        for student, submission in submissions.items():
+            assert totals[student] == pytest.approx(submission.expected), (assignment, student, submission.kind)
+        assert totals["trainee999"] == 0
+
+
+def test_summary_names_what_happened(graded_cohort):
+    course, expected, outputs = graded_cohort
+    for assignment, submissions in expected.items():
+        lines = {line.split()[0]: line for line in outputs[assignment].splitlines() if line.startswith("trainee")}
+        assert "unreadable" in lines["trainee999"] and "not a JSON notebook" in lines["trainee999"] \
+            or "unreadable notebook" in lines["trainee999"]
+        by_kind = {s.kind: lines[s.student] for s in submissions.values()}
+        assert "while True" in by_kind["infinite-loop"]
+        assert "sys.exit" in by_kind["sys-exit"] or "import sys" in by_kind["sys-exit"]
+        assert "import os" in by_kind["os-exit"]
+        assert "ctypes" in by_kind["kernel-crash"]
+        assert "刷屏" in by_kind["output-flood"]
+        assert "toolkit.checks" in by_kind["monkeypatch"]
+        assert "edited read-only cell" in by_kind["edited-test-cell"]
+        assert "Missing grade cell" in by_kind["deleted-cells"]
+        assert "exists multiple times" in by_kind["duplicated-cells"]
+        assert "retyped read-only cell" in by_kind["retyped-cells"]
+        assert all(" graded " in line for student, line in lines.items() if student != "trainee999")
+
+
+def test_regrading_is_idempotent(graded_cohort):
+    course, expected, _ = graded_cohort
+    assignment = next(iter(expected))
+    before = gradebook_rows(course, assignment)
+    result = run(KEFU + ["grade", assignment, "--quiet"], course)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert gradebook_rows(course, assignment) == before
+
+
+def test_feedback_export_and_report(graded_cohort):
+    course, expected, _ = graded_cohort
+    assignment = next(iter(expected))
+    result = run(KEFU + ["feedback", assignment], course)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    pages = sorted((course / "feedback").glob(f"*/{assignment}/*.html"))
+    assert len(pages) == len(expected[assignment])  # every graded trainee, not the unreadable one
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "BEGIN HIDDEN TESTS" not in text and "Traceback" not in text
+    perfect = next(s for s in expected[assignment].values() if s.kind == "perfect")
+    assert "✔" in (course / "feedback" / perfect.student / assignment / f"{assignment}.html").read_text(encoding="utf-8")
+
+    result = run(KEFU + ["export"], course)
+    assert result.returncode == 0, result.stderr[-2000:]
+    import pandas as pd
+
+    table = pd.read_csv(course / "exports" / "grades.csv")
+    assert len(table) == len(expected[assignment]) + 1  # one row per trainee, the unreadable one too
+    assert set(expected) <= set(table.columns)
+    excel = pd.read_excel(course / "exports" / "grades.xlsx", sheet_name=None)
+    assert set(excel) == {"grades", "by question"}
+
+    result = run(KEFU + ["report", assignment], course)
+    assert result.returncode == 0, result.stderr[-2000:]
+    html = (course / "reports" / f"{assignment}.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") == 3
+    assert "Weakest trainees" in html and "trainee999" in html
+
+
+def test_parallel_gradebook_equals_serial_nbgrader(tmp_path):
+    """The same submissions graded by `kefu grade` and by plain serial `nbgrader autograde`."""
+    kinds = ["perfect", "partial", "blank", "monkeypatch", "deleted-cells", "wrong-types"]
+    parallel, serial = new_course(tmp_path, "parallel"), new_course(tmp_path, "serial")
+    for course in (parallel, serial):
+        cohort.write_cohort(course, ASSIGNMENTS[0], kinds, seed=5)
+    result = run(KEFU + ["grade", ASSIGNMENTS[0], "--workers", "2", "--quiet"], parallel)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert run(["nbgrader", "generate_assignment", ASSIGNMENTS[0], "--force"], serial).returncode == 0
+    result = run(["nbgrader", "autograde", ASSIGNMENTS[0], "--create", "--force"], serial)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = gradebook_rows(parallel, ASSIGNMENTS[0])
+    assert rows == gradebook_rows(serial, ASSIGNMENTS[0])
+    assert len(rows) > 6 * 3
+
+
+# ----------------------------------------------------------------------------- self-check
+
+
+def test_selfcheck_shows_visible_checks_only(tmp_path):
+    """A trainee's 自检() in the released notebook, run by a real kernel."""
+    from nbclient import NotebookClient
+
+    assignment = ASSIGNMENTS[0]
+    source = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    nb, _, _ = cohort.build(nbformat.read(ROOT / "release" / assignment / f"{assignment}.ipynb", as_version=4),
+                            source, "perfect", random.Random(0))
+    path = tmp_path / f"{assignment}.ipynb"
+    nbformat.write(nb, path)
+    NotebookClient(nb, timeout=60, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    last = nb.cells[-1]
+    text = "".join(o.get("text", "") for o in last.outputs)
+    assert "自检结果" in text and "✔" in text and "✘" not in text
+    # The released notebook holds no hidden test, so the self-check cannot run or reveal one.
+    assert not any("BEGIN HIDDEN TESTS" in c.source for c in nb.cells)
