@@ -105,7 +105,7 @@ class Dashboard:
         self.frame = None
         self.font = None
         self.widget = w.VBox([self.title, self.notice, self.message, self.chart, self.table, self.suggestions,
-                              self.refresh])
+                              w.HBox([self.refresh])])
         self.widget.drill = self
         self.update()
 
@@ -134,7 +134,9 @@ class Dashboard:
         shown = frame.drop(columns="key").copy()
         rate = t("dashboard", "column_rate")
         shown[rate] = [f"{r:.0%}" if n else "—" for r, n in zip(shown[rate], shown[t("dashboard", "column_attempts")])]
-        self.table.value = shown.to_html(index=False, border=0, escape=True)
+        table = shown.to_html(index=False, border=0, escape=True, justify="left")
+        cell = 'style="padding:2px 12px;text-align:left"'
+        self.table.value = table.replace("<td>", f"<td {cell}>").replace("<th>", f"<th {cell}>")
 
 
 def dashboard() -> w.VBox:

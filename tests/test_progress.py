@@ -1,0 +1,146 @@
+"""The progress store (toolkit.progress): a file that survives restarts, and never breaks drills."""
+
+from datetime import datetime
+
+import pytest
+
+from toolkit import kb, progress
+from toolkit.progress import MODULES, ProgressStore
+
+WARNING_START = "学习记录无法保存"
+
+
+@pytest.fixture(autouse=True)
+def store_path(tmp_path, monkeypatch):
+    """Every test gets its own store file via KEFU_PROGRESS, and no cached store."""
+    path = tmp_path / "progress.sqlite3"
+    monkeypatch.setenv("KEFU_PROGRESS", str(path))
+    monkeypatch.setattr(progress, "_stores", {})
+    return path
+
+
+def test_modules_are_the_skills_plus_capstone():
+    assert MODULES == (*kb.SKILLS, "capstone")
+
+
+def test_default_path_uses_env_then_home(store_path, monkeypatch, tmp_path):
+    assert progress.default_path() == store_path
+    monkeypatch.delenv("KEFU_PROGRESS")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert progress.default_path() == tmp_path / "home" / ".kefu-lab" / "progress.sqlite3"
+
+
+def test_record_and_read_back(store_path):
+    store = ProgressStore()
+    assert store.path == store_path and store.persistent and store.warning is None
+    store.record("phrases", "opening-01", "喂,说话呀。", False, 3.5)
+    store.record("questions", "open-help-how", "open", True)
+    rows = store.attempts()
+    assert [r["module"] for r in rows] == ["phrases", "questions"]
+    first = rows[0]
+    assert first["item"] == "opening-01" and first["answer"] == "喂,说话呀。"
+    assert first["correct"] is False and first["seconds"] == 3.5
+    datetime.fromisoformat(first["at"])
+    assert rows[1]["correct"] is True and rows[1]["seconds"] is None
+    assert [r["item"] for r in store.attempts("questions")] == ["open-help-how"]
+    assert store.attempts("fab") == []
+
+
+def test_records_survive_a_new_store_on_the_same_file(store_path):
+    ProgressStore(store_path).record("fab", "network-seed", "F→A→B", True, 12)
+    again = ProgressStore(store_path)  # as after a kernel restart
+    assert store_path.exists()
+    assert [(r["module"], r["item"], r["correct"]) for r in again.attempts()] == [("fab", "network-seed", True)]
+
+
+def test_unknown_module_is_refused_in_chinese():
+    with pytest.raises(ValueError, match="未知的练习模块"):
+        ProgressStore().record("typing", "x", "y", True)
+
+
+def test_mastery_covers_every_module():
+    store = ProgressStore()
+    for correct in (True, True, False, True):
+        store.record("spin", "s-operator", "situation", correct)
+    store.record("fab", "network-seed", "x", False)
+    stats = store.mastery()
+    assert list(stats) == list(MODULES)
+    assert stats["spin"] == {"attempts": 4, "correct": 3, "rate": 0.75}
+    assert stats["fab"] == {"attempts": 1, "correct": 0, "rate": 0.0}
+    assert stats["listening"] == {"attempts": 0, "correct": 0, "rate": 0.0}
+
+
+def test_next_to_practise_puts_unpractised_then_weakest_first():
+    store = ProgressStore()
+    for module in MODULES:
+        store.record(module, "x", "a", True)
+    store.record("spin", "x", "a", False)        # spin: 50 %
+    for _ in range(3):
+        store.record("fab", "x", "a", False)     # fab: 25 %
+    order = store.next_to_practise()
+    assert sorted(order) == sorted(MODULES)
+    assert order[:2] == ["fab", "spin"]
+    fresh = ProgressStore(store.path.with_name("other.sqlite3"))
+    fresh.record("capstone", "start", "a", False)
+    assert fresh.next_to_practise()[0] == "listening"  # never practised comes first, in course order
+    assert fresh.next_to_practise()[-1] == "capstone"
+
+
+def test_module_level_api_uses_kefu_progress(store_path):
+    progress.record("listening", "level-1-1", "1", True, 2)
+    assert store_path.exists()
+    assert progress.attempts()[0]["item"] == "level-1-1"
+    assert progress.mastery()["listening"]["attempts"] == 1
+    assert progress.next_to_practise()[-1] == "listening"
+    assert ProgressStore(store_path).attempts("listening")[0]["correct"] is True
+
+
+def _assert_fallback(store):
+    assert not store.persistent
+    assert store.warning.startswith(WARNING_START)
+    assert "练习仍可继续" in store.warning and "不会被记住" in store.warning
+    store.record("phrases", "opening-01", "x", True)  # still works, in memory
+    assert [r["item"] for r in store.attempts()] == ["opening-01"]
+    assert store.mastery()["phrases"]["attempts"] == 1
+
+
+def test_corrupt_file_falls_back_to_memory_with_one_warning(store_path):
+    garbage = b"\x00\xffnot a database at all\x13" * 100
+    store_path.write_bytes(garbage)
+    store = ProgressStore(store_path)
+    _assert_fallback(store)
+    assert "损坏" in store.warning
+    assert store_path.read_bytes() == garbage  # the trainee's file is left alone
+    assert store.take_warning() == store.warning
+    assert store.take_warning() is None  # shown ONCE
+
+
+def test_unwritable_path_falls_back_to_memory(tmp_path):
+    blocker = tmp_path / "x" / "file.txt"
+    blocker.parent.mkdir()
+    blocker.write_text("a regular file, not a folder")
+    store = ProgressStore(blocker / "progress.db")
+    _assert_fallback(store)
+
+
+def test_directory_path_falls_back_to_memory(tmp_path):
+    store = ProgressStore(tmp_path)
+    _assert_fallback(store)
+
+
+def test_file_broken_after_start_falls_back_at_write_time(store_path):
+    store = ProgressStore(store_path)
+    store.record("fab", "a", "x", True)
+    store_path.write_bytes(b"garbage" * 200)
+    store.record("fab", "b", "x", False)  # must not raise
+    assert not store.persistent and store.warning.startswith(WARNING_START)
+    assert "b" in [r["item"] for r in store.attempts()]
+
+
+def test_shared_store_warning_is_handed_out_once(store_path):
+    store_path.write_bytes(b"garbage" * 200)
+    progress.record("fab", "a", "x", True)
+    message = progress.take_warning()
+    assert message and message.startswith(WARNING_START)
+    assert progress.take_warning() is None
+    assert progress.attempts("fab")[0]["item"] == "a"
