@@ -5,7 +5,7 @@ set -euo pipefail
 need=()
 # tests/test_browser.py drives Debian's /usr/bin/chromium; CJK fonts so its screenshot shows Chinese.
 [ -x /usr/bin/chromium ] || need+=(chromium)
-{ command -v fc-list >/dev/null && fc-list :lang=zh family | grep -q .; } || need+=(fonts-noto-cjk)
+{ command -v fc-list >/dev/null && [ -n "$(fc-list :lang=zh family)" ]; } || need+=(fonts-noto-cjk)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
