@@ -72,11 +72,12 @@ def main() -> None:
     hits = throughput(checks.find_forbidden, varied_replies(N_REPLIES, seed=9))
     print(f"find_forbidden: {hits:,.0f} replies/s ({hits / slow:.2f}x the naive loop)")
 
-    from eval.score import TASKS, evaluate
+    from eval.score import SETS, TASKS, evaluate
 
-    print("accuracy on tests/eval:")
-    for task in TASKS:
-        print("  " + evaluate(task).line())
+    print("accuracy on tests/eval and tests/holdout:")
+    for which in SETS:
+        for task in TASKS:
+            print("  " + evaluate(task, which).line())
 
 
 if __name__ == "__main__":

@@ -8,6 +8,6 @@ def pytest_terminal_summary(terminalreporter):
     from test_accuracy import SCORES
 
     if SCORES:
-        terminalreporter.section("checker accuracy on tests/eval")
-        for task in sorted(SCORES):
-            terminalreporter.write_line(SCORES[task].line())
+        terminalreporter.section("checker accuracy on tests/eval and tests/holdout")
+        for key in sorted(SCORES, key=lambda k: (k[1], k[0])):
+            terminalreporter.write_line(SCORES[key].line())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from collections.abc import Mapping
 from functools import cache
 
 import ahocorasick
@@ -157,19 +158,32 @@ def _require_text(text) -> tuple[View, View]:
 
 @cache
 def _cues() -> dict[str, dict[str, re.Pattern]]:
-    raw = kb.load("cues")
+    """The named cue patterns of ``cues.toml`` (sections without ordered rules)."""
     return {
-        section: {name: re.compile(pattern) for name, pattern in table.items()}
-        for section, table in raw.items()
-        if section != "version"
+        section: {name: re.compile(pattern) for name, pattern in table.items() if isinstance(pattern, str)}
+        for section, table in kb.load("cues").items()
+        if isinstance(table, Mapping)
     }
 
 
-def _first(pattern: re.Pattern, text: str) -> re.Match | None:
-    return pattern.search(text)
+@cache
+def _rules(section: str) -> tuple[tuple[tuple[re.Pattern, str, str], ...], Mapping]:
+    """Ordered (pattern, label, why) rules and the default of a classifier section."""
+    table = kb.load("cues")[section]
+    return tuple((re.compile(r["pattern"]), r["label"], r["why"]) for r in table["rule"]), table["default"]
 
 
 # ----------------------------------------------------------------------------- questions
+
+
+def _classify(section: str, text: str) -> Label:
+    """Run the ordered rules of ``cues.toml``'s ``section``: the first that matches decides."""
+    text_view, _ = _require_text(text)
+    rules, default = _rules(section)
+    for pattern, label, why in rules:
+        if m := pattern.search(text_view.text):
+            return Label(label, why.format(cue=m.group()), m.group())
+    return Label(default["label"], default["why"])
 
 
 def classify_question(text: str) -> Label:
@@ -179,63 +193,20 @@ def classify_question(text: str) -> Label:
     to describe is open even when it ends in 吗. Closed questions use 谁/何时/是不是/哪个/有没有…
     and ask for one fact, a choice or a yes/no.
     """
-    text_view, _ = _require_text(text)
-    q = text_view.text
-    cues = _cues()["question"]
-    if m := _first(cues["open_invite"], q):
-        return Label("open", f"“{m.group()}”请客户自己描述、展开说明,是开放式问题(即使句末有“吗”)。", m.group())
-    if m := _first(cues["choice"], q):
-        return Label("closed", f"“{m.group()}”让客户在给定选项里选一个,是封闭式问题。", m.group())
-    if m := _first(cues["single_fact"], q):
-        return Label("closed", f"“{m.group()}”只问一个具体事实,客户一两个词就能回答,是封闭式问题。", m.group())
-    if m := _first(cues["open_wh"], q):
-        return Label("open", f"“{m.group()}”让客户自由回答,能说出更多信息,是开放式问题。", m.group())
-    if m := _first(cues["yes_no"], q):
-        return Label("closed", f"“{m.group()}”只需回答“是/不是”,是封闭式问题。", m.group())
-    return Label("closed", "没有邀请客户展开说明的词(如“怎样、为什么、请详细说说”),客户只需简短确认,按封闭式问题处理。")
-
-
-# ----------------------------------------------------------------------------- SPIN
-
-_SPIN_WHY = {
-    "need-payoff": "“{cue}”让客户自己说出解决方案带来的好处,是需求效益问题(Need-payoff)。",
-    "implication": "“{cue}”追问难点带来的后果和影响,是暗示问题(Implication)。",
-    "problem": "“{cue}”询问客户的困难或不满,是难点问题(Problem)。",
-    "situation": "只了解客户目前的事实和现状,是背景问题(Situation)。",
-}
+    return _classify("question", text)
 
 
 def spin_type(text: str) -> Label:
     """"situation" | "problem" | "implication" | "need-payoff" for a sales question (seed 001)."""
-    text_view, _ = _require_text(text)
-    q = text_view.text
-    cues = _cues()["spin"]
-    if m := _first(cues["payoff_value"], q):
-        return Label("need-payoff", _SPIN_WHY["need-payoff"].format(cue=m.group()), m.group())
-    if m := _first(cues["implication"], q):
-        return Label("implication", _SPIN_WHY["implication"].format(cue=m.group()), m.group())
-    if m := _first(cues["payoff_hypothetical"], q):
-        return Label("need-payoff", _SPIN_WHY["need-payoff"].format(cue=m.group()), m.group())
-    if m := _first(cues["problem"], q):
-        return Label("problem", _SPIN_WHY["problem"].format(cue=m.group()), m.group())
-    return Label("situation", _SPIN_WHY["situation"])
+    return _classify("spin", text)
 
-
-# ----------------------------------------------------------------------------- FAB
 
 _FAB_RANK = {"F": 0, "A": 1, "B": 2}
 
 
 def fab_label(sentence: str) -> Label:
     """"F" (feature: a fact), "A" (advantage: what it does) or "B" (benefit to this customer)."""
-    text_view, _ = _require_text(sentence)
-    s = text_view.text
-    cues = _cues()["fab"]
-    if m := _first(cues["benefit"], s):
-        return Label("B", f"“{m.group()}”说的是客户本人能得到的好处,是利益(Benefit)。", m.group())
-    if m := _first(cues["advantage"], s):
-        return Label("A", f"“{m.group()}”说明这个特点能做到什么、好在哪里,是优点(Advantage)。", m.group())
-    return Label("F", "只陈述产品本身的事实,没有说作用或对客户的好处,是特点(Feature)。")
+    return _classify("fab", sentence)
 
 
 def fab_order(sentences) -> FabOrder:
@@ -475,9 +446,9 @@ def complaint_type(text: str) -> Label:
         kind, cue = "expect", wish.group()
     elif m := cues["facts"].search(t):
         kind, cue = "solve", m.group()
-    else:
-        kind, cue = "vent", ""
-    return Label(kind, _COMPLAINT_WHY[kind].format(cue=cue or "没有具体要求"), cue)
+    else:  # calm, no demand: venting needs anger (seed 004), so it is an expectation
+        kind, cue = "expect", ""
+    return Label(kind, _COMPLAINT_WHY[kind].format(cue=cue or "语气平和"), cue)
 
 
 # ----------------------------------------------------------------------------- time limits

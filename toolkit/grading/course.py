@@ -125,11 +125,21 @@ class Course:
             raise SystemExit(f"nbgrader generate_assignment {assignment} failed:\n{result.get('error') or result.get('log')}")
 
     def template_gradebook(self, assignment: str, work_dir: Path) -> Path:
-        """A fresh SQLite gradebook holding only ``assignment`` (same source, same due date)."""
+        """A private SQLite gradebook that knows ``assignment`` (same source, same due date).
+
+        A SQLite course gradebook is simply copied (sqlite3's online backup: consistent even if
+        in use); any other database (PostgreSQL) gets a fresh one from generate_assignment.
+        """
         from nbgrader.api import Gradebook
 
         _ensure_alembic_on_path()
         db_path = work_dir / "template.db"
+        if self.db_url.startswith("sqlite:///"):
+            import sqlite3
+
+            with sqlite3.connect(self.db_url.removeprefix("sqlite:///")) as src, sqlite3.connect(db_path) as dst:
+                src.backup(dst)
+            return db_path
         root = work_dir / "template"
         root.mkdir()
         api = self.api(db_url=f"sqlite:///{db_path}", root=root, source_directory=str(self.root / "source"),
