@@ -39,6 +39,11 @@ c.LimitOutput.max_traceback = 40
 c.ClearSolutions.code_stub = {"python": '"……"  # 在引号里写上你的答案'}
 c.ClearSolutions.text_stub = "在这里写下你的回答。"
 
+# Late submissions: 10 % of the score per started day late, at most 100 % (toolkit/grading/exchange.py).
+c.AssignLatePenalties.plugin_class = "toolkit.grading.exchange.DailyLatePenalty"
+c.DailyLatePenalty.percent_per_day = 10
+c.DailyLatePenalty.max_percent = 100
+
 from toolkit.grading.nbgrader_hooks import configure  # noqa: E402
 
 configure(c)

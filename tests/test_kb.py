@@ -82,3 +82,19 @@ def test_malformed_entry_names_file_and_entry(mutate, message):
         kb.validate("forbidden_phrases", data)
     assert "toolkit/data/forbidden_phrases.toml" in str(err.value)
     assert message in str(err.value)
+
+
+def test_checkers_agree_with_every_labelled_example_in_the_knowledge_base():
+    """Drills show the checker's reason next to the data's label: the two must agree."""
+    from toolkit import checks
+
+    wrong = [q["text"] for q in kb.load("questions")["question"] if checks.classify_question(q["text"]) != q["type"]]
+    wrong += [q["text"] for q in kb.load("spin")["question"] if checks.spin_type(q["text"]) != q["type"]]
+    wrong += [c["text"] for c in kb.load("complaints")["case"] if checks.complaint_type(c["text"]) != c["type"]]
+    for pitch in kb.load("fab")["pitch"]:
+        sentences = [pitch["feature"], pitch["advantage"], pitch["benefit"]]
+        wrong += [s for s, label in zip(sentences, "FAB") if checks.fab_label(s) != label]
+    for reply in kb.load("three_f")["reply"]:
+        if not checks.three_f(reply["feel"] + reply["felt"] + reply["found"]).ok:
+            wrong.append(reply["id"])
+    assert wrong == []

@@ -79,6 +79,18 @@ def _demo(args: argparse.Namespace) -> int:
     return run(repo, folder.resolve(), args.assignments.split(",") if args.assignments else None, args.workers)
 
 
+def _release_week(args: argparse.Namespace) -> int:
+    from .grading.exchange import release_week_command
+
+    return release_week_command(args)
+
+
+def _roster(args: argparse.Namespace) -> int:
+    from .grading.roster import roster_command
+
+    return roster_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kefu", description="kefu-lab instructor tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -106,6 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="HTML file (default: reports/ASSIGNMENT.html)")
     p.add_argument("--root", default=None)
     p.set_defaults(run=_report)
+
+    p = sub.add_parser("release-week", help="generate, set due dates and release every assignment of week N (schedule.toml)")
+    p.add_argument("week", type=int)
+    p.add_argument("--exchange", default=None, help="exchange root (default: Exchange.root from the nbgrader config)")
+    p.add_argument("--force", action="store_true", help="release again assignments already in the exchange")
+    p.add_argument("--root", default=None)
+    p.set_defaults(run=_release_week)
+
+    p = sub.add_parser("roster", help="import trainees (学号, 姓名, 邮箱) from a CSV or Excel file into the gradebook")
+    p.add_argument("file")
+    p.add_argument("--sheet", default=None, help="Excel sheet name (default: the first sheet)")
+    p.add_argument("--root", default=None)
+    p.set_defaults(run=_roster)
 
     p = sub.add_parser("demo", help="release, synthetic cohort, grade, feedback, export and report, end to end")
     p.add_argument("--dir", default=None, help="scratch course folder (default: ./demo)")

@@ -149,6 +149,11 @@ class Course:
             raise SystemExit(f"could not prepare a gradebook for {assignment}:\n{result.get('error') or result.get('log')}")
         with Gradebook(self.db_url, self.course_id) as main, Gradebook(f"sqlite:///{db_path}") as template:
             template.update_or_create_assignment(assignment, duedate=main.find_assignment(assignment).duedate)
+            for submission in main.assignment_submissions(assignment):  # granted extensions count
+                if submission.extension:
+                    template.update_or_create_student(submission.student_id)
+                    template.update_or_create_submission(assignment, submission.student_id,
+                                                         extension=submission.extension)
         return db_path
 
 

@@ -208,7 +208,8 @@ def release_week(course: Course, week: int, *, exchange_root: str | Path | None 
 
     config = instructor_config(course, exchange_root)
     api = _api(course, config)
-    outbound = Path(api.exchange.ReleaseAssignment(coursedir=api.coursedir, parent=api).root) / course.course_id / "outbound"
+    exchange_root = api.exchange.ReleaseAssignment(coursedir=api.coursedir, parent=api).root
+    outbound = Path(exchange_root) / course.course_id / "outbound"
     done = []
     for entry in weeks[week]:
         generated = _needs_generate(course, entry.assignment)
