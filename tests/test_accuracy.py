@@ -1,7 +1,6 @@
 """Each checker must be at least 95% accurate on each labelled set (tests/eval, tests/holdout)."""
 
 import pytest
-
 from eval.score import SETS, TASKS, evaluate
 
 SCORES = {}

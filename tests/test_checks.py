@@ -7,8 +7,17 @@ import pytest
 
 from toolkit import checks
 from toolkit.checks import (
-    classify_question, complaint_deadlines, complaint_type, fab_in_order, fab_label, fab_order,
-    find_forbidden, review_reply, speech_rate, spin_type, three_f,
+    classify_question,
+    complaint_deadlines,
+    complaint_type,
+    fab_in_order,
+    fab_label,
+    fab_order,
+    find_forbidden,
+    review_reply,
+    speech_rate,
+    spin_type,
+    three_f,
 )
 from toolkit.normalize import normalize
 
@@ -135,6 +144,7 @@ def test_offsets_survive_spaces_inside_a_phrase():
 def test_regex_prefilter_misses_nothing():
     """Every match of every paraphrase regex, run by brute force, lies inside a reported hit."""
     from eval.score import items
+
     from toolkit.normalize import views
 
     texts = [i["text"] for i in items("forbidden") + items("review")]

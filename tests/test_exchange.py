@@ -37,13 +37,18 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbgrader.utils import parse_utc
+from test_grading import autograded_totals, gradebook_rows
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from test_grading import autograded_totals, gradebook_rows
 from toolkit.grading import cohort
 from toolkit.grading.course import Course
-from toolkit.grading.exchange import DailyLatePenalty, ScheduleError, load_schedule, release_week
+from toolkit.grading.exchange import (
+    DailyLatePenalty,
+    ScheduleError,
+    load_schedule,
+    release_week,
+)
 from toolkit.grading.roster import RosterError, import_roster, parse_roster, split_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -498,7 +503,7 @@ def _round_trip(sb: Sandbox) -> dict:
 
     log: dict[str, str] = {}
     instr = lambda *args: sb.run_as(instructor, args, cwd=course)  # noqa: E731
-    kefu_exchange = [sb.python(), "-m", "toolkit.grading.exchange"]  # `kefu roster` / `kefu release-week`
+    kefu_exchange = [sb.python(), "-m", "toolkit.cli"]  # `kefu release-week`, as the instructor types it
     log["roster"] = instr(*kefu_exchange, "roster", "名单.csv", "--root", course).stdout
     log["release"] = instr(*kefu_exchange, "release-week", "1", "--root", course).stdout
 

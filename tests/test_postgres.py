@@ -7,11 +7,17 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 
 import pytest
+from test_grading import (
+    ASSIGNMENTS,
+    KEFU,
+    autograded_totals,
+    gradebook_rows,
+    new_course,
+    run,
+)
 
-from test_grading import KEFU, ASSIGNMENTS, autograded_totals, gradebook_rows, new_course, run
 from toolkit.grading import cohort
 
 INITDB = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))

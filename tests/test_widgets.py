@@ -9,7 +9,14 @@ import ipywidgets as w
 import pytest
 
 from toolkit import checks, kb, progress
-from toolkit.widgets import call_simulator, choice_drill, dashboard, order_drill, reply_drill, sort_drill
+from toolkit.widgets import (
+    call_simulator,
+    choice_drill,
+    dashboard,
+    order_drill,
+    reply_drill,
+    sort_drill,
+)
 from toolkit.widgets._common import Drill, highlight, t
 
 WARNING_START = "学习记录无法保存"

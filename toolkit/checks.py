@@ -16,9 +16,9 @@ Import cost is kept small (no pandas/Jupyter); data and matchers are built on fi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import cache
 
 import ahocorasick

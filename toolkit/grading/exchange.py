@@ -253,28 +253,3 @@ def release_week_command(args: argparse.Namespace) -> int:
         return 1
     print(release_table(args.week, releases))
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m toolkit.grading.exchange`` — the same commands as ``kefu release-week`` / ``kefu roster``."""
-    from .roster import roster_command
-
-    parser = argparse.ArgumentParser(prog="python -m toolkit.grading.exchange")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("release-week", help="generate, set due dates and release every assignment of week N")
-    p.add_argument("week", type=int)
-    p.add_argument("--exchange", default=None, help="exchange root (default: Exchange.root from the nbgrader config)")
-    p.add_argument("--force", action="store_true", help="release again assignments already in the exchange")
-    p.add_argument("--root", default=None, help="course folder (default: nearest with nbgrader_config.py)")
-    p.set_defaults(run=release_week_command)
-    p = sub.add_parser("roster", help="import trainees from a CSV or Excel file into the gradebook")
-    p.add_argument("file")
-    p.add_argument("--sheet", default=None, help="Excel sheet name (default: the first sheet)")
-    p.add_argument("--root", default=None)
-    p.set_defaults(run=roster_command)
-    args = parser.parse_args(argv)
-    return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

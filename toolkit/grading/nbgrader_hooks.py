@@ -47,7 +47,6 @@ class HideTracebacks(NbGraderPreprocessor):
 def configure(c) -> None:
     from nbgrader.converters.autograde import Autograde
     from nbgrader.converters.generate_feedback import GenerateFeedback
-
     from nbgrader.preprocessors import DeduplicateIds, GetGrades, OverwriteCells
 
     sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()

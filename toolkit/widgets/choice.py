@@ -7,7 +7,19 @@ import time
 import ipywidgets as w
 
 from .. import checks, kb
-from ._common import Deck, Drill, GREEN, bullets, button, esc, highlight, para, prompt, t, verdict
+from ._common import (
+    GREEN,
+    Deck,
+    Drill,
+    bullets,
+    button,
+    esc,
+    highlight,
+    para,
+    prompt,
+    t,
+    verdict,
+)
 
 
 def _pairs(scenario) -> list:

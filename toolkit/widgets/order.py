@@ -7,7 +7,21 @@ from dataclasses import dataclass
 import ipywidgets as w
 
 from .. import checks, kb
-from ._common import Deck, Drill, GREEN, RED, bullets, dropdown, esc, para, prompt, shuffled, t, ui, verdict
+from ._common import (
+    GREEN,
+    RED,
+    Deck,
+    Drill,
+    bullets,
+    dropdown,
+    esc,
+    para,
+    prompt,
+    shuffled,
+    t,
+    ui,
+    verdict,
+)
 
 KINDS = ("fab", "service_cycle", "listening")
 

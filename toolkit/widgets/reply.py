@@ -8,7 +8,19 @@ import ipywidgets as w
 
 from .. import checks, kb
 from ._common import (
-    Deck, Drill, GREEN, RED, bullets, button, esc, highlight, para, prompt, t, ui, verdict,
+    GREEN,
+    RED,
+    Deck,
+    Drill,
+    bullets,
+    button,
+    esc,
+    highlight,
+    para,
+    prompt,
+    t,
+    ui,
+    verdict,
 )
 
 KINDS = ("review", "three_f", "question")

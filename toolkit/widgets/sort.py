@@ -8,7 +8,19 @@ from typing import Callable
 import ipywidgets as w
 
 from .. import checks, kb
-from ._common import Deck, Drill, GREEN, RED, dropdown, esc, para, prompt, t, text_row, ui
+from ._common import (
+    GREEN,
+    RED,
+    Deck,
+    Drill,
+    dropdown,
+    esc,
+    para,
+    prompt,
+    t,
+    text_row,
+    ui,
+)
 
 KINDS = ("questions", "spin", "complaints", "listening")
 
