@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-
+import nbformat
 import pytest
+from pgserver import INITDB, postgres_server
 from test_grading import (
     ASSIGNMENTS,
     KEFU,
@@ -20,37 +16,13 @@ from test_grading import (
 
 from toolkit.grading import cohort
 
-INITDB = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
-def postgres_url(tmp_path_factory):
+def postgres_url():
     if not INITDB:
         pytest.skip("PostgreSQL is not installed (scripts/system-deps.sh installs Debian's postgresql as root)")
-    bin_dir = os.path.dirname(INITDB[-1])
-    data = tmp_path_factory.mktemp("pg") / "data"
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root: use Debian's postgres account
-        shutil.chown(data.parent, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    subprocess.run(as_user + [f"{bin_dir}/initdb", "-D", str(data), "-U", "kefu", "--auth=trust", "-E", "UTF8"],
-                   check=True, capture_output=True)
-    subprocess.run(as_user + [f"{bin_dir}/pg_ctl", "-D", str(data), "-w", "-l", str(data.parent / "log"),
-                              "-o", f"-p {port} -k {data.parent} -c listen_addresses=127.0.0.1", "start"],
-                   check=True, capture_output=True)
-    try:
-        subprocess.run(as_user + [f"{bin_dir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "kefu", "gradebook"],
-                       check=True, capture_output=True)
-        yield f"postgresql://kefu@127.0.0.1:{port}/gradebook"
-    finally:
-        subprocess.run(as_user + [f"{bin_dir}/pg_ctl", "-D", str(data), "-m", "fast", "stop"], capture_output=True)
+    with postgres_server() as url:
+        yield url
 
 
 def test_parallel_grading_into_postgres(tmp_path, postgres_url):
@@ -64,5 +36,5 @@ def test_parallel_grading_into_postgres(tmp_path, postgres_url):
     assert autograded_totals(course, assignment, postgres_url) == pytest.approx(expected)
     rows = gradebook_rows(course, assignment, postgres_url)
     auto_cells = [v for k, v in rows.items() if len(k) == 2 and v[0] is not None]
-    assert len(auto_cells) >= len(kinds) * len(cohort.questions(
-        __import__("nbformat").read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)))
+    source = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    assert len(auto_cells) >= len(kinds) * len(cohort.questions(source))
