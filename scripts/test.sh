@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/system-deps.sh || echo "[test] system packages could not be installed; tests that need them will say so"
+bash hub/setup.sh || echo "[test] configurable-http-proxy not installed; the JupyterHub test will be skipped"
 export PATH="$PWD/.venv/bin:$PATH"
 exec .venv/bin/python -m pytest "$@"

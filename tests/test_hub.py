@@ -7,20 +7,21 @@ only), SimpleLocalProcessSpawner (no Unix accounts: every server runs as the tes
 its own home under a temporary folder), the course service in a temporary copy of the course,
 the exchange in a temporary folder, and the gradebook on a throwaway PostgreSQL server when
 PostgreSQL is installed (SQLite otherwise). configurable-http-proxy comes from npm
-(`npm ci --prefix hub`, or on PATH); without it the test is skipped with that reason.
+(`bash hub/setup.sh`, or on PATH); without it the test is skipped with that reason.
 
 Everything goes through HTTP as a browser would: log in on /hub/login, start the server with the
 hub's REST API, then the single-user servers' and the course service's own APIs. The instructor
 reaches the formgrader (the course service) and finds it in nbgrader's course list; the trainee
 is refused the formgrader, has no formgrader or course list in their server, sees the released
-assignment of their own course only, fetches and submits it, and runs the toolkit in a kernel of
-the single-user environment; the instructor then collects the submission through the formgrader.
+assignment of their own course only (not another course's), fetches and submits it, and runs the
+toolkit in a kernel of the single-user environment, which has no KEFU_DB_URL; the instructor
+then collects the submission through the formgrader and enrols a trainee with
+`nbgrader db student add` in the course service (gradebook and hub group). About 30-45 s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import glob
 import json
 import os
 import re
@@ -30,13 +31,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from pgserver import INITDB, postgres_server
 from test_grading import ASSIGNMENTS, new_course
 
 requests = pytest.importorskip("requests")
@@ -63,7 +64,7 @@ pytestmark = [
     pytest.mark.skipif(
         _proxy() is None,
         reason="configurable-http-proxy not found in hub/node_modules/.bin or on PATH "
-               "(install it with `npm ci --prefix hub`; needs node and npm)",
+               "(install it with `bash hub/setup.sh`; needs node and npm)",
     ),
 ]
 
@@ -79,42 +80,14 @@ def _free_ports(n: int) -> list[int]:
             s.close()
 
 
-INITDB = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-
-
 @pytest.fixture(scope="module")
 def gradebook_url():
-    """A throwaway PostgreSQL server on 127.0.0.1 when PostgreSQL is installed, else None (SQLite).
-
-    Its folder is made directly under the system temp dir: pytest's own tmp folders are private
-    to the test's user (0700), and as root the server must run as Debian's `postgres` account."""
+    """A throwaway PostgreSQL server on 127.0.0.1 when PostgreSQL is installed, else None (SQLite)."""
     if not INITDB:
         yield None
         return
-    bin_dir = Path(INITDB[-1]).parent
-    base = Path(tempfile.mkdtemp(prefix="kefu-hub-pg-"))
-    data = base / "data"
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_ports(1)[0]
-    try:
-        subprocess.run(as_user + [str(bin_dir / "initdb"), "-D", str(data), "-U", "kefu", "--auth=trust", "-E", "UTF8"],
-                       check=True, capture_output=True)
-        subprocess.run(as_user + [str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"),
-                                  "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "start"],
-                       check=True, capture_output=True)
-        try:
-            subprocess.run(as_user + [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "kefu",
-                                      "gradebook"], check=True, capture_output=True)
-            # explicit driver: SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, not psycopg2
-            yield f"postgresql+psycopg2://kefu@127.0.0.1:{port}/gradebook"
-        finally:
-            subprocess.run(as_user + [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                           capture_output=True)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+    with postgres_server() as url:
+        yield url
 
 
 def _processes_under(folder: Path) -> list[int]:
