@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from toolkit.grading import cohort
-from toolkit.grading.sanitize import literal_answers
+from toolkit.grading.sanitize import sanitize_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 KEFU = [sys.executable, "-m", "toolkit.cli"]
@@ -100,7 +100,7 @@ def test_release_hides_solutions_and_hidden_tests():
 # ----------------------------------------------------------------------------- sanitiser
 
 
-@pytest.mark.parametrize("source, kept, removed", [
+@pytest.mark.parametrize("source, answered, removed", [
     ('回答1 = "您好,请问有什么可以帮您?"', True, 0),
     ('回答1 = (\n    "您好"  # 注释\n)', True, 0),
     ('回答3 = ["我们的网络很好", "因为……", "您将……"]', True, 0),
@@ -110,10 +110,18 @@ def test_release_hides_solutions_and_hidden_tests():
     ('__builtins__ = {}\n回答1 = "您好"', False, 1),
     ('回答1 = "您好" +', False, 1),
 ])
-def test_sanitiser_keeps_only_literal_answers(source, kept, removed):
-    code, dropped = literal_answers(source)
-    assert bool(code) == (kept and not dropped)
-    assert len(dropped) == removed
+def test_sanitiser_keeps_only_literal_answers(source, answered, removed):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = {"grade_id": "q1-answer", "solution": True, "grade": False, "locked": False}
+    added = nbformat.v4.new_code_cell("import os\nos._exit(1)")
+    nb.cells = [cell, added]
+    report = sanitize_notebook(nb)
+    assert len([r for r in report if r.startswith("q1-answer")]) == removed
+    assert (cell.source == source) == answered
+    assert "os._exit" not in added.source  # a cell the trainee added never runs
+    if not answered and "回答1" in source:
+        assert '回答1 = ""' in cell.source  # still defined, blank: the test says 还没有作答
 
 
 # ----------------------------------------------------------------------------- cohorts
@@ -185,7 +193,7 @@ def test_feedback_export_and_report(graded_cohort):
     assert len(pages) == len(expected[assignment])  # every graded trainee, not the unreadable one
     for page in pages:
         text = page.read_text(encoding="utf-8")
-        assert "BEGIN HIDDEN TESTS" not in text and "Traceback" not in text
+        assert "BEGIN HIDDEN TESTS" not in text and "Traceback (most recent call last)" not in text
     perfect = next(s for s in expected[assignment].values() if s.kind == "perfect")
     assert "✔" in (course / "feedback" / perfect.student / assignment / f"{assignment}.html").read_text(encoding="utf-8")
 

@@ -10,13 +10,14 @@ A test cell looks like::
     q.score()
 
 Each ``expect`` is one check worth an equal share of the points. ``score()`` prints what passed
-and what to fix (Chinese) and returns the points earned as the cell's value, which nbgrader
-reads as partial credit. A checker that raises (e.g. an answer of the wrong type) fails that
+and what to fix (Chinese); under autograde it returns the points earned as the cell's value,
+which nbgrader reads as partial credit. A checker that raises (e.g. an answer of the wrong type) fails that
 check with a Chinese message instead of an error, so the cell never goes to stderr.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 _PLACEHOLDERS = ("……", "...", "。。。", "")
@@ -41,7 +42,7 @@ class Question:
         if isinstance(answer, str):
             return "还没有作答:请把“……”换成你的答案。" if answer.strip() in _PLACEHOLDERS else None
         if isinstance(answer, (list, tuple)):
-            if not answer:
+            if not answer or all(isinstance(item, str) and item.strip() in _PLACEHOLDERS for item in answer):
                 return "还没有作答:请在方括号里按顺序填入句子。"
             if not all(isinstance(item, str) and item.strip() not in _PLACEHOLDERS for item in answer):
                 return "列表里的每一项都要是用引号括起来的一句话。"
@@ -69,7 +70,10 @@ class Question:
         return round(share * sum(o.passed for o in self.outcomes), 2)
 
     def report(self) -> str:
-        lines = [f"{self.name}:{self.earned:g} / {self.points:g} 分"]
+        if graded():
+            lines = [f"{self.name}:{self.earned:g} / {self.points:g} 分"]
+        else:  # the trainee's own run: only the public checks are here, so no score is shown
+            lines = [f"{self.name}(公开检查;正式评分时还有更多检查):"]
         seen = set()
         for outcome in self.outcomes:
             if outcome.passed:
@@ -79,7 +83,16 @@ class Question:
             seen.add(outcome.message)
         return "\n".join(lines)
 
-    def score(self) -> float:
-        """Print the outcome and return the points earned (nbgrader partial credit)."""
+    def score(self) -> float | None:
+        """Print the outcome; under nbgrader's autograde, return the points earned (partial credit).
+
+        In the trainee's own kernel it returns None: a number there would look like a final score
+        although the hidden checks have not run.
+        """
         print(self.report())
-        return self.earned
+        return self.earned if graded() else None
+
+
+def graded() -> bool:
+    """True while nbgrader autogrades (it sets NBGRADER_EXECUTION for the kernel it starts)."""
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
