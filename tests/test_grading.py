@@ -158,7 +158,8 @@ def test_every_trainee_gets_exactly_what_their_answers_deserve(graded_cohort):
 def test_summary_names_what_happened(graded_cohort):
     course, expected, outputs = graded_cohort
     for assignment, submissions in expected.items():
-        lines = {line.split()[0]: line for line in outputs[assignment].splitlines() if line.startswith("trainee")}
+        rows = [line for line in outputs[assignment].splitlines() if line.startswith("trainee")]
+        lines = {line.split()[0]: line for line in rows[1:]}  # rows[0] is the table header
         assert "unreadable" in lines["trainee999"] and "not a JSON notebook" in lines["trainee999"] \
             or "unreadable notebook" in lines["trainee999"]
         by_kind = {s.kind: lines[s.student] for s in submissions.values()}
@@ -249,3 +250,12 @@ def test_selfcheck_shows_visible_checks_only(tmp_path):
     assert "自检结果" in text and "✔" in text and "✘" not in text
     # The released notebook holds no hidden test, so the self-check cannot run or reveal one.
     assert not any("BEGIN HIDDEN TESTS" in c.source for c in nb.cells)
+
+
+def test_demo_runs_the_whole_job(tmp_path):
+    """`kefu demo`: release, synthetic cohort, grade, feedback, export, report, and its own check."""
+    result = run(KEFU + ["demo", "--dir", str(tmp_path / "demo"), "--assignments", ASSIGNMENTS[1]], ROOT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "every trainee's autograded score equals what their answers deserve" in result.stdout
+    assert (tmp_path / "demo" / "exports" / "grades.xlsx").is_file()
+    assert (tmp_path / "demo" / "reports" / f"{ASSIGNMENTS[1]}.html").is_file()
