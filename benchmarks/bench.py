@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from toolkit import checks, kb  # noqa: E402
-from toolkit.normalize import phrase_key  # noqa: E402
+from toolkit.normalize import phrase_key, views  # noqa: E402
 
 N_REPLIES = 10_000
 
@@ -46,11 +46,18 @@ def varied_replies(n: int, seed: int = 7) -> list[str]:
     return replies
 
 
-def throughput(func, replies: list[str]) -> float:
-    start = time.perf_counter()
-    for reply in replies:
-        func(reply)
-    return len(replies) / (time.perf_counter() - start)
+def throughput(func, replies: list[str], repeats: int = 3) -> float:
+    """Best of ``repeats`` timed passes (timeit's convention: the others measure other load).
+
+    The normalisation cache is emptied before each pass, so every reply is new to the checker."""
+    best = float("inf")
+    for _ in range(repeats):
+        views.cache_clear()
+        start = time.perf_counter()
+        for reply in replies:
+            func(reply)
+        best = min(best, time.perf_counter() - start)
+    return len(replies) / best
 
 
 def main() -> None:
@@ -65,7 +72,7 @@ def main() -> None:
 
     fast = throughput(checks.review_reply, replies)
     slow = throughput(naive, varied_replies(N_REPLIES, seed=8))
-    print(f"review_reply: {fast:,.0f} replies/s over {N_REPLIES:,} varied replies, "
+    print(f"review_reply: {fast:,.0f} replies/s over {N_REPLIES:,} varied replies (best of 3), "
           f"{len(phrases)} phrase wordings (goal >= 20,000/s)")
     print(f"naive any(p in text) loop: {slow:,.0f} replies/s -> review_reply is {fast / slow:.2f}x the naive loop "
           f"(the naive loop only detects literal phrases; review_reply also normalises, locates, and runs all rules)")

@@ -300,6 +300,8 @@ def test_speech_rate_bad_seconds(seconds, error):
     ("(说什么|为什么)[?!]+", {"说什么", "为什么"}),
     ("[你您]?(听|看)[懂清]", None),
     ("喂(?![养奶])", {"喂"}),
+    ("(没事|不说)的话我就挂了", {"的话我就挂了"}),
+    ("(没事|不说)[了吧]*我(就)?挂", {"没事", "不说"}),  # two-character words beat a common 我
 ])
 def test_required_literals(pattern, literals):
     from toolkit.literals import required_literals

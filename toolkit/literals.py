@@ -43,8 +43,9 @@ def _required(items) -> set[str] | None:
     flush()
     if not candidates:
         return None
-    # Prefer the most selective set: fewest alternatives, then longest shortest literal.
-    return min(candidates, key=lambda s: (len(s), -min(map(len, s))))
+    # Prefer the most selective set: longest shortest literal (single characters such as 我 or 不
+    # occur in most replies), then fewest alternatives.
+    return min(candidates, key=lambda s: (-min(map(len, s)), len(s)))
 
 
 def required_literals(pattern: str) -> set[str] | None:

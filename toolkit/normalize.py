@@ -24,6 +24,7 @@ import opencc
 
 _T2S = opencc.OpenCC("t2s")
 _NOT_SPACE = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")
 _WORD = re.compile(r"\w+")  # letters, digits and CJK; punctuation, symbols and emoji are dropped
 
 
@@ -109,7 +110,7 @@ def views(text: str) -> tuple[View, View]:
         view = View(folded, view.starts, view.origins, view.original_length)
     else:
         view = _per_char(view, _fold)
-    with_punct = _keep(view, _NOT_SPACE)
+    with_punct = _keep(view, _NOT_SPACE) if _SPACE.search(view.text) else view
     return with_punct, _keep(with_punct, _WORD)
 
 
