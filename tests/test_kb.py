@@ -21,6 +21,7 @@ def test_minimum_sizes():
     assert len(kb.load("questions")["question"]) >= 40
     spin = Counter(q["type"] for q in kb.load("spin")["question"])
     assert set(spin) == {"situation", "problem", "implication", "need-payoff"}
+    assert {p["type"] for p in kb.load("spin")["practice"]} == set(spin)
     assert len(kb.load("listening")["level"]) == 5
     assert len(kb.load("service")["step"]) == 6
     assert len(kb.load("service")["standard"]) == 7
@@ -90,6 +91,7 @@ def test_checkers_agree_with_every_labelled_example_in_the_knowledge_base():
 
     wrong = [q["text"] for q in kb.load("questions")["question"] if checks.classify_question(q["text"]) != q["type"]]
     wrong += [q["text"] for q in kb.load("spin")["question"] if checks.spin_type(q["text"]) != q["type"]]
+    wrong += [p["reference"] for p in kb.load("spin")["practice"] if checks.spin_type(p["reference"]) != p["type"]]
     wrong += [c["text"] for c in kb.load("complaints")["case"] if checks.complaint_type(c["text"]) != c["type"]]
     for pitch in kb.load("fab")["pitch"]:
         sentences = [pitch["feature"], pitch["advantage"], pitch["benefit"]]

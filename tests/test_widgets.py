@@ -282,7 +282,7 @@ def test_reply_accepts_traditional_full_width_input():
     assert marked(d.feedback.value) == ["你必須"]  # highlighted in the ORIGINAL text
 
 
-@pytest.mark.parametrize("kind", ["review", "three_f", "question"])
+@pytest.mark.parametrize("kind", ["review", "three_f", "question", "spin"])
 @pytest.mark.parametrize("empty", ["", "   ", "\n\u3000"])
 def test_reply_empty_input_gets_a_chinese_prompt(kind, empty):
     d = reply_drill(kind, seed=1).drill
@@ -348,6 +348,41 @@ def test_reply_question_with_forbidden_phrase_is_not_accepted():
     d.textarea.value = "你到底想说什么?"
     d.submit.click()
     assert "✘" in d.feedback.value and marked(d.feedback.value) == ["你到底想说什么"]
+
+
+def test_reply_spin_asks_for_a_type_and_judges_the_question_against_it():
+    d = reply_drill("spin", seed=5).drill
+    names = {t_["key"]: t_["name"] for t_ in kb.load("spin")["type"]}
+    practice = next(p for p in kb.load("spin")["practice"] if p["id"] == d.current["id"])
+    wanted = practice["type"]
+    assert practice["customer"] in plain(d.customer.value)
+    assert t("reply", "spin_task", name=names[wanted]) in plain(d.customer.value)
+
+    d.textarea.value = practice["reference"]
+    d.submit.click()
+    assert "✔ 正确" in d.feedback.value and t("reply", "spin_right", name=names[wanted]) in plain(d.feedback.value)
+
+    # A question of another type: the feedback names what it is, what was asked, and why.
+    other = next(q["text"] for q in kb.load("spin")["question"] if q["type"] != wanted)
+    got = checks.spin_type(other)
+    d.textarea.value = other
+    d.submit.click()
+    feedback = plain(d.feedback.value)
+    assert "✘ 不对" in feedback and t("reply", "spin_wrong", got=names[got], want=names[wanted]) in feedback
+    assert got.why in feedback
+    d.show_reference.click()
+    assert html.escape(practice["reference"]) in d.reference.value
+    assert [r["correct"] for r in progress.attempts("spin")] == [True, False]
+
+
+def test_reply_spin_every_round_comes_from_the_practice_set():
+    d = reply_drill("spin", seed=1).drill
+    ids = {p["id"] for p in kb.load("spin")["practice"]}
+    seen = set()
+    for _ in range(2 * len(ids)):
+        seen.add(d.current["id"])
+        d.next_round.click()
+    assert seen == ids
 
 
 # ----------------------------------------------------------------------------- call_simulator

@@ -51,6 +51,8 @@ SCHEMA: dict[str, dict[str, dict]] = {
         "type": {"key": ("situation", "problem", "implication", "need-payoff"), "name": str,
                  "definition": str, "seed": SEEDS},
         "stage": {"order": int, "name": str, "need": ("implicit", "explicit"), "seed": SEEDS},
+        "practice": {**_ENTRY, "customer": str, "type": ("situation", "problem", "implication", "need-payoff"),
+                     "reference": str, "origin": ORIGINS},
     },
     "fab": {
         "pitch": {**_ENTRY, "product": str, "feature": str, "advantage": str, "benefit": str,

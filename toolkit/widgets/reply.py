@@ -1,4 +1,4 @@
-"""reply_drill: the trainee types a reply and gets the checker's feedback (review, 3F, open question)."""
+"""reply_drill: the trainee types a reply and gets the checker's feedback (review, 3F, open or SPIN question)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from ._common import (
     verdict,
 )
 
-KINDS = ("review", "three_f", "question")
-_MODULES = {"review": "phrases", "three_f": "three_f", "question": "questions"}
+KINDS = ("review", "three_f", "question", "spin")
+_MODULES = {"review": "phrases", "three_f": "three_f", "question": "questions", "spin": "spin"}
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
@@ -57,6 +57,17 @@ def _question_prompts() -> list[dict]:
             if p["scenario"] in wanted and not p["customer"].startswith(("(", "("))]
 
 
+def _spin_prompts() -> list[dict]:
+    definitions = {t_["key"]: t_["definition"] for t_ in kb.load("spin")["type"]}
+    return [{"id": p["id"], "customer": p["customer"], "reference": p["reference"], "type": p["type"],
+             "why": definitions[p["type"]]}
+            for p in kb.load("spin")["practice"]]
+
+
+def _spin_names() -> dict[str, str]:
+    return {t_["key"]: t_["name"] for t_ in kb.load("spin")["type"]}
+
+
 def best_open_question(customer: str, rng) -> str:
     """The open question in questions.toml sharing most wording with ``customer`` (ties: random)."""
     opens = [q["text"] for q in kb.load("questions")["question"] if q["type"] == "open"]
@@ -79,7 +90,8 @@ class ReplyDrill(Drill):
         if kind not in KINDS:
             raise ValueError(f"reply_drill 的类型只能是 {'、'.join(KINDS)}(kind must be one of {', '.join(KINDS)}; got {kind!r})")
         self.kind = kind
-        items = {"review": _review_prompts, "three_f": _three_f_prompts, "question": _question_prompts}[kind]()
+        items = {"review": _review_prompts, "three_f": _three_f_prompts, "question": _question_prompts,
+                 "spin": _spin_prompts}[kind]()
         super().__init__(_MODULES[kind], seed, t("reply", f"title_{kind}"), t("reply", f"intro_{kind}"))
         self.deck = Deck(items, self.rng)
         self.customer = w.HTML()
@@ -102,6 +114,9 @@ class ReplyDrill(Drill):
         self.reference.value = ""
         self.last = None
         self.customer.value = para(f"<b>{esc(t('reply', 'customer'))}</b>{esc(self.current['customer'])}")
+        if self.kind == "spin":  # the type of question this round asks for
+            wanted = self.current["type"]
+            self.customer.value += para(esc(t("reply", "spin_task", name=_spin_names()[wanted])), bold=True)
 
     def reveal(self) -> None:
         """看看参考答案: a better version from the knowledge base, with the reason."""
@@ -117,14 +132,15 @@ class ReplyDrill(Drill):
             self.feedback.value = prompt(t("text", "empty_reply"))
             return
         try:
-            html, correct = {"review": self._review, "three_f": self._three_f, "question": self._question}[self.kind](text)
+            html, correct = {"review": self._review, "three_f": self._three_f, "question": self._question,
+                             "spin": self._spin}[self.kind](text)
         except (TypeError, ValueError) as exc:
             self.feedback.value = prompt(t("reply", "check_error", message=exc))
             return
         self.record(self.current["id"], text, correct)
         self.feedback.value = html
 
-    # -- the three kinds
+    # -- the four kinds
 
     def _review(self, text: str) -> tuple[str, bool]:
         r = self.last = checks.review_reply(text)
@@ -166,15 +182,35 @@ class ReplyDrill(Drill):
             rules = {r["id"]: r["text"] for r in kb.load("questions")["rule"]}
             if "open-purpose" in rules:
                 html += para(f"<b>{esc(t('reply', 'open_tip'))}</b>{esc(rules['open-purpose'])}")
-        if hits:
-            html += para(f"<b>{esc(t('reply', 'forbidden_note'))}</b>"
-                         + highlight(text, [(h.start, h.end, h.suggestion) for h in hits]))
-            html += bullets(esc(t("choice", "suggest", phrase=h.matched, suggestion=h.suggestion)) for h in hits)
-        return html, correct
+        return html + _forbidden_note(text, hits), correct
+
+    def _spin(self, text: str) -> tuple[str, bool]:
+        label = self.last = checks.spin_type(text)
+        names, wanted = _spin_names(), self.current["type"]
+        hits = checks.find_forbidden(text)
+        right_type = label == wanted
+        html = verdict(right_type and not hits)
+        if right_type:
+            html += para(esc(t("reply", "spin_right", name=names[wanted])), GREEN)
+        else:
+            html += para(esc(t("reply", "spin_wrong", got=names[label], want=names[wanted])), RED)
+        html += para(esc(label.why))
+        if not right_type:
+            html += para(f"<b>{esc(names[wanted])}:</b>{esc(self.current['why'])}")
+        return html + _forbidden_note(text, hits), right_type and not hits
+
+
+def _forbidden_note(text: str, hits) -> str:
+    """A question may be the right kind and still contain a 服务禁语: point it out."""
+    if not hits:
+        return ""
+    return (para(f"<b>{esc(t('reply', 'forbidden_note'))}</b>" + highlight(text, [(h.start, h.end, h.suggestion) for h in hits]))
+            + bullets(esc(t("choice", "suggest", phrase=h.matched, suggestion=h.suggestion)) for h in hits))
 
 
 def reply_drill(kind: str = "review", seed=None) -> w.VBox:
-    """Type a reply: "review" (服务用语), "three_f" (3F) or "question" (write an open question).
+    """Type a reply: "review" (服务用语), "three_f" (3F), "question" (write an open question)
+    or "spin" (write the SPIN question the round asks for).
 
     Returns a VBox; ``.drill`` is the :class:`ReplyDrill`.
     """
