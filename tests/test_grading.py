@@ -259,3 +259,16 @@ def test_demo_runs_the_whole_job(tmp_path):
     assert "every trainee's autograded score equals what their answers deserve" in result.stdout
     assert (tmp_path / "demo" / "exports" / "grades.xlsx").is_file()
     assert (tmp_path / "demo" / "reports" / f"{ASSIGNMENTS[1]}.html").is_file()
+
+
+def test_instructor_mistakes_get_a_clear_message_and_no_files(tmp_path):
+    course = new_course(tmp_path)
+    result = run(KEFU + ["grade", "02_question"], course)  # typo
+    assert result.returncode == 1 and "unknown assignment '02_question': source/ has 01_listening" in result.stderr
+    result = run(KEFU + ["grade", ASSIGNMENTS[1]], course)
+    assert result.returncode == 1 and f"no submissions found in {course / 'submitted'}/*/{ASSIGNMENTS[1]}/" in result.stderr
+    result = run(KEFU + ["export"], course)
+    assert result.returncode == 1 and "no grades in the gradebook yet" in result.stderr
+    assert not (course / "exports").exists() and not (course / "autograded").exists()
+    result = run(KEFU + ["grade", ASSIGNMENTS[1]], tmp_path)  # not inside a course
+    assert result.returncode == 1 and "no nbgrader_config.py here" in result.stderr

@@ -50,8 +50,12 @@ def _export(args: argparse.Namespace) -> int:
     from .grading.export import export, grade_table
 
     course = Course(args.root)
+    table = grade_table(course)
+    if table.empty:
+        print("no grades in the gradebook yet: run `kefu grade ASSIGNMENT` first", file=sys.stderr)
+        return 1
     files = export(course, Path(args.out) if args.out else course.root / "exports")
-    print(grade_table(course).to_string(index=False))
+    print(table.to_string(index=False))
     print("written: " + ", ".join(map(str, files)))
     return 0
 

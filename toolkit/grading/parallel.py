@@ -136,6 +136,8 @@ def grade(course: Course, assignment: str, workers: int | None = None, progress:
 
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session use, harmless
     workers = workers or os.cpu_count() or 1
+    if assignment not in course.assignments():
+        raise SystemExit(f"unknown assignment {assignment!r}: source/ has {', '.join(course.assignments()) or 'none'}")
     students = course.submitted_students(assignment)
     if not students:
         raise SystemExit(f"no submissions found in {course.root / 'submitted'}/*/{assignment}/")
