@@ -174,6 +174,13 @@ def test_summary_names_what_happened(graded_cohort):
         assert "exists multiple times" in by_kind["duplicated-cells"]
         assert "retyped read-only cell" in by_kind["retyped-cells"]
         assert all(" graded " in line for student, line in lines.items() if student != "trainee999")
+        # Each row shows the autograded points out of the autogradable ones; hand-graded points are
+        # announced once, not silently counted as lost.
+        auto_max = sum(q.points for q in cohort.questions(nbformat.read(
+            next((course / "source" / assignment).glob("*.ipynb")), as_version=4)))
+        for submission in submissions.values():
+            assert f" {submission.expected:g}/{auto_max:g} " in lines[submission.student], submission.kind
+        assert "points per trainee of manually graded tasks: grade them in formgrader" in outputs[assignment]
 
 
 def test_regrading_is_idempotent(graded_cohort):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from nbformat.v4.nbbase import random_cell_id
 
 _DELIMITER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
@@ -131,11 +132,11 @@ def _deleted_cells(nb, qs, model):
 def _duplicated_cells(nb, qs, model):
     twin = copy.deepcopy(_cell(nb, qs[0].answer_id))
     twin.source = '回答_dup = "喂"'
-    del twin["id"]  # a fresh cell id, as Jupyter gives a pasted cell
+    twin["id"] = random_cell_id()  # a fresh cell id, as Jupyter gives a pasted cell
     # nbgrader keeps the LAST cell with a grade_id; earlier twins become plain cells.
     nb.cells.insert(_index(nb, qs[0].answer_id), twin)
     test_twin = copy.deepcopy(_cell(nb, qs[1].test_id))
-    del test_twin["id"]
+    test_twin["id"] = random_cell_id()
     nb.cells.insert(_index(nb, qs[1].test_id) + 1, test_twin)
     return set()
 

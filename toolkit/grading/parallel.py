@@ -37,8 +37,9 @@ class Outcome:
 
     student: str
     status: str  # "graded" | "unreadable" | "failed"
-    score: float = 0.0
-    max_score: float = 0.0
+    score: float = 0.0  # autograded points (code cells)
+    max_score: float = 0.0  # autogradable points
+    by_hand: float = 0.0  # points of the manually graded tasks, still to be given in formgrader
     notes: list[str] = field(default_factory=list)
 
 
@@ -182,7 +183,8 @@ def grade(course: Course, assignment: str, workers: int | None = None, progress:
                     _zero_submission(dst, assignment, student, course.timestamp(assignment, student))
             for outcome in outcomes.values():
                 submission = dst.find_submission(assignment, outcome.student)
-                outcome.score, outcome.max_score = submission.score, submission.max_score
+                outcome.score, outcome.max_score = submission.code_score, submission.max_code_score
+                outcome.by_hand = submission.max_written_score
                 outcome.notes += course.sanitiser_notes(assignment, outcome.student)
                 if outcome.status == "graded":
                     outcome.notes += course.tampering(assignment, outcome.student)
@@ -190,7 +192,7 @@ def grade(course: Course, assignment: str, workers: int | None = None, progress:
 
 
 def summary_table(outcomes: list[Outcome]) -> str:
-    rows = [("trainee", "status", "score", "notes")]
+    rows = [("trainee", "status", "autograded", "notes")]
     for o in outcomes:
         notes = "; ".join(o.notes) if o.notes else "-"
         rows.append((o.student, o.status, f"{o.score:g}/{o.max_score:g}", notes if len(notes) <= 100 else notes[:97] + "..."))
@@ -200,4 +202,7 @@ def summary_table(outcomes: list[Outcome]) -> str:
     graded = sum(o.status == "graded" for o in outcomes)
     lines.append(f"{len(outcomes)} submissions: {graded} graded, {len(outcomes) - graded} not gradable "
                  f"(scored 0); {sum(bool(o.notes) and o.status == 'graded' for o in outcomes)} had code removed")
+    by_hand = max((o.by_hand for o in outcomes), default=0)
+    if by_hand:
+        lines.append(f"plus {by_hand:g} points per trainee of manually graded tasks: grade them in formgrader")
     return "\n".join(lines)
