@@ -17,7 +17,7 @@ from toolkit.widgets import (
     reply_drill,
     sort_drill,
 )
-from toolkit.widgets._common import Drill, highlight, t
+from toolkit.widgets._common import Drill, highlight, t, ui
 
 WARNING_START = "学习记录无法保存"
 MARK = re.compile(r"<mark[^>]*>(.*?)</mark>")
@@ -318,8 +318,10 @@ def test_reply_three_f_reference_passes_and_missing_parts_are_named():
     d.textarea.value = "我理解您的心情。"
     d.submit.click()
     fb = plain(d.feedback.value)
-    assert "✘ 不对" in fb and "缺少 别人也有同感(Felt)" in fb and "缺少 他们后来发现(Found)" in fb
-    assert "✔ 理解感受(Feel)" in fb
+    names = ui()["three_f_parts"]
+    assert "✘ 不对" in fb and t("reply", "missing_part", part=names["Felt"]) in fb
+    assert t("reply", "missing_part", part=names["Found"]) in fb
+    assert t("reply", "found_part", part=names["Feel"], text="我理解") in fb
     assert [r["correct"] for r in progress.attempts("three_f")] == [True, False]
 
 

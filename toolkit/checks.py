@@ -150,9 +150,9 @@ class Rate:
 
 def _require_text(text) -> tuple[View, View]:
     if not isinstance(text, str):
-        raise TypeError(f"请输入一句中文文字(expected str, got {type(text).__name__})")
+        raise TypeError(f"请输入一句中文文字（expected str, got {type(text).__name__}）")
     if not text.strip():
-        raise ValueError("内容不能为空,请输入一句话(text must not be empty or blank)")
+        raise ValueError("内容不能为空，请输入一句话（text must not be empty or blank）")
     return views(text)
 
 
@@ -212,20 +212,20 @@ def fab_label(sentence: str) -> Label:
 def fab_order(sentences) -> FabOrder:
     """Label each sentence of a pitch and check it runs Feature -> Advantage -> Benefit."""
     if isinstance(sentences, str) or not isinstance(sentences, (list, tuple)):
-        raise TypeError(f"请按顺序给出几句话组成的列表(expected a list of str, got {type(sentences).__name__})")
+        raise TypeError(f"请按顺序给出几句话组成的列表（expected a list of str, got {type(sentences).__name__}）")
     if not sentences:
-        raise ValueError("列表不能为空,请至少写出特点、优点、利益三句话(the list must not be empty)")
+        raise ValueError("列表不能为空，请至少写出特点、优点、利益三句话（the list must not be empty）")
     labels = tuple(fab_label(s) for s in sentences)
     present = {str(label) for label in labels}
     missing = [name for key, name in (("F", "特点"), ("A", "优点"), ("B", "利益")) if key not in present]
     ranks = [_FAB_RANK[label] for label in labels]
     ordered = all(a <= b for a, b in zip(ranks, ranks[1:]))
     if missing:
-        why = f"还缺少{'、'.join(missing)};完整的介绍要依次说出特点、优点、利益。"
+        why = f"还缺少{'、'.join(missing)}；完整的介绍要依次说出特点、优点、利益。"
     elif not ordered:
-        why = f"顺序是 {'→'.join(labels)},应该先说特点(F),再说优点(A),最后说利益(B)。"
+        why = f"顺序是 {'→'.join(labels)}，应该先说特点（F），再说优点（A），最后说利益（B）。"
     else:
-        why = "先讲特点,再讲优点,最后落到客户的利益,顺序正确。"
+        why = "先讲特点，再讲优点，最后落到客户的利益，顺序正确。"
     return FabOrder(labels, not missing and ordered, why)
 
 
@@ -325,12 +325,12 @@ def find_forbidden(text: str) -> list[Hit]:
 
 _PENALTY = {"vague-promise": 10, "forbidden": 30, "ni": 10, "command": 25, "bare-refusal": 25, "uncertain": 20, "interrogation": 30}
 _MESSAGES = {
-    "ni": "“{m}”:对客户要称“您”,不要用“你”。",
-    "command": "“{m}”是命令的口气,改成征询:“请您……”或“您能……吗?”",
-    "uncertain": "“{m}”听起来不确定,请查清楚后给出肯定的答复。",
-    "interrogation": "“{m}”带有责问、反问的口气,请心平气和地询问或再解释一遍。",
-    "bare-refusal": "“{m}”是生硬的拒绝:说明原因,并告诉客户“您可以……”的其他办法。",
-    "vague-promise": "“{m}”听起来没把握,改说“我会……”,明确告诉客户您会做什么。",
+    "ni": "“{m}”：对客户要称“您”，不要用“你”。",
+    "command": "“{m}”是命令的口气，改成征询：“请您……”或“您能……吗？”",
+    "uncertain": "“{m}”听起来不确定，请查清楚后给出肯定的答复。",
+    "interrogation": "“{m}”带有责问、反问的口气，请心平气和地询问或再解释一遍。",
+    "bare-refusal": "“{m}”是生硬的拒绝：说明原因，并告诉客户“您可以……”的其他办法。",
+    "vague-promise": "“{m}”听起来没把握，改说“我会……”，明确告诉客户您会做什么。",
 }
 
 
@@ -351,7 +351,7 @@ def review_reply(text: str) -> Review:
     t = with_punct.text
     cues = _cues()["review"]
     findings = [
-        Finding("forbidden", f"“{h.matched}”是服务禁语({h.category}),可以改说:“{h.suggestion}”", h.start, h.end, h.matched)
+        Finding("forbidden", f"“{h.matched}”是服务禁语（{h.category}），可以改说：“{h.suggestion}”", h.start, h.end, h.matched)
         for h in _forbidden_hits(text, with_punct, bare)
     ]
     covered = [(f.start, f.end) for f in findings]
@@ -377,10 +377,10 @@ def review_reply(text: str) -> Review:
     score = max(0, min(100, 70 + 10 * min(len(polite), 3) - penalty))
     ok = not findings and score >= 60
     if ok:
-        why = "用语规范" + (f",用了礼貌用语“{'、'.join(polite)}”。" if polite else ";再加上“您好、请、谢谢”等礼貌用语会更好。")
+        why = "用语规范" + (f"，用了礼貌用语“{'、'.join(polite)}”。" if polite else "；再加上“您好、请、谢谢”等礼貌用语会更好。")
     else:
-        why = f"有 {len(findings)} 处需要修改:" + " ".join(f.message for f in findings) if findings else \
-            "缺少礼貌用语,请加上“您好、请、谢谢、对不起”。"
+        why = f"有 {len(findings)} 处需要修改：" + " ".join(f.message for f in findings) if findings else \
+            "缺少礼貌用语，请加上“您好、请、谢谢、对不起”。"
     return Review(ok, score, tuple(findings), polite, why)
 
 
@@ -406,22 +406,22 @@ def three_f(text: str) -> ThreeF:
     missing = tuple(name for name, p in (("Feel", feel), ("Felt", felt), ("Found", found)) if p is None)
     in_order = not missing and feel.start < felt.start < found.start
     if missing:
-        names = {"Feel": "理解客户的感受(Feel)", "Felt": "其他客户也有过同样的感受(Felt)",
-                 "Found": "他们后来发现……(Found)"}
-        why = "还缺少:" + "、".join(names[m] for m in missing) + "。"
+        names = {"Feel": "理解客户的感受（Feel）", "Felt": "其他客户也有过同样的感受（Felt）",
+                 "Found": "他们后来发现……（Found）"}
+        why = "还缺少：" + "、".join(names[m] for m in missing) + "。"
     elif not in_order:
-        why = "三部分都有,但顺序不对:先表示理解(Feel),再说别人也有同感(Felt),最后说他们的发现(Found)。"
+        why = "三部分都有，但顺序不对：先表示理解（Feel），再说别人也有同感（Felt），最后说他们的发现（Found）。"
     else:
-        why = "先理解感受,再说别人也有同感,最后讲发现,3F 完整且顺序正确。"
+        why = "先理解感受，再说别人也有同感，最后讲发现，3F 完整且顺序正确。"
     return ThreeF(feel, felt, found, in_order, in_order, missing, why)
 
 
 # ----------------------------------------------------------------------------- complaint types
 
 _COMPLAINT_WHY = {
-    "solve": "客户讲清了事实,并提出明确要求“{cue}”,是解决问题的投诉:认真倾听、表示认同,及时处理并答复。",
-    "vent": "客户情绪激动(“{cue}”),理由简单重复、没有明确要求,是纯粹为了发泄的投诉:先耐心倾听。",
-    "expect": "客户语气平和,提出希望或拿好的例子比较(“{cue}”),是为了某种期待的投诉:表示认同并表达改进的意愿。",
+    "solve": "客户讲清了事实，并提出明确要求“{cue}”，是解决问题的投诉：认真倾听、表示认同，及时处理并答复。",
+    "vent": "客户情绪激动（“{cue}”），理由简单重复、没有明确要求，是纯粹为了发泄的投诉：先耐心倾听。",
+    "expect": "客户语气平和，提出希望或拿好的例子比较（“{cue}”），是为了某种期待的投诉：表示认同并表达改进的意愿。",
 }
 
 
@@ -472,7 +472,7 @@ def _as_date(day) -> date:
             return date.fromisoformat(day.strip())
         except ValueError:
             pass
-    raise TypeError(f"节假日请写成日期,例如 2026-10-01(holidays must be dates or 'YYYY-MM-DD', got {day!r})")
+    raise TypeError(f"节假日请写成日期，例如 2026-10-01（holidays must be dates or 'YYYY-MM-DD', got {day!r}）")
 
 
 def _add_working_days(start: datetime, days: int, holidays: frozenset[date]) -> datetime:
@@ -494,7 +494,7 @@ def complaint_deadlines(severity: str, accepted_at: datetime, holidays=()) -> De
         raise TypeError(f"投诉级别请写 simple/ordinary/complex(expected str, got {type(severity).__name__})")
     key = _SEVERITY.get(views(severity)[1].text) if severity.strip() else None
     if key is None:
-        raise ValueError(f"投诉级别只能是 简单/一般/复杂(simple/ordinary/complex), 收到 {severity!r}")
+        raise ValueError(f"投诉级别只能是 简单/一般/复杂（simple/ordinary/complex），收到 {severity!r}")
     if not isinstance(accepted_at, datetime):
         raise TypeError(f"受理时间需要是 datetime(expected datetime, got {type(accepted_at).__name__})")
     if isinstance(holidays, (str, bytes)):
@@ -508,10 +508,10 @@ def complaint_deadlines(severity: str, accepted_at: datetime, holidays=()) -> De
     first_due = accepted_at + timedelta(hours=first["hours"])
     name = _SEVERITY_NAME[key]
     if rule["latest_working_days"] == 0:
-        why = f"{name}要立即答复;受理后 {first['hours']:g} 小时内先回复客户处理情况。"
+        why = f"{name}要立即答复；受理后 {first['hours']:g} 小时内先回复客户处理情况。"
     else:
-        why = (f"受理后 {first['hours']:g} 小时内回复客户;{name}在 {rule['target_working_days']} 个工作日内答复"
-               f"(最迟 {rule['latest_working_days']} 个工作日,周末和节假日不算);超过期限要主动联系客户。")
+        why = (f"受理后 {first['hours']:g} 小时内回复客户；{name}在 {rule['target_working_days']} 个工作日内答复"
+               f"（最迟 {rule['latest_working_days']} 个工作日，周末和节假日不算）；超过期限要主动联系客户。")
     return Deadlines(key, accepted_at, first_due, target, latest, why)
 
 
@@ -529,18 +529,18 @@ def speech_rate(text: str, seconds) -> Rate:
     """
     _, bare = _require_text(text)
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise TypeError(f"时长请填秒数(seconds must be a number, got {type(seconds).__name__})")
+        raise TypeError(f"时长请填秒数（seconds must be a number, got {type(seconds).__name__}）")
     if not seconds > 0 or seconds == float("inf"):
-        raise ValueError(f"时长必须大于 0 秒(seconds must be positive and finite, got {seconds!r})")
+        raise ValueError(f"时长必须大于 0 秒（seconds must be positive and finite, got {seconds!r}）")
     slow, fast = _speech_thresholds()
     chars = len(bare.text)
     per_minute = chars * 60 / seconds
     if per_minute < slow:
-        label, why = "slow", f"每分钟约 {per_minute:.0f} 字,低于 {slow:g} 字,语速偏慢。"
+        label, why = "slow", f"每分钟约 {per_minute:.0f} 字，低于 {slow:g} 字，语速偏慢。"
     elif per_minute > fast:
-        label, why = "fast", f"每分钟约 {per_minute:.0f} 字,超过 {fast:g} 字,语速偏快,客户可能听不清。"
+        label, why = "fast", f"每分钟约 {per_minute:.0f} 字，超过 {fast:g} 字，语速偏快，客户可能听不清。"
     else:
-        label, why = "normal", f"每分钟约 {per_minute:.0f} 字,语速适中(约 150 字/分钟为宜)。"
+        label, why = "normal", f"每分钟约 {per_minute:.0f} 字，语速适中（约 150 字/分钟为宜）。"
     return Rate(chars, float(seconds), per_minute, label, why)
 
 

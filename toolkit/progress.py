@@ -27,7 +27,7 @@ __all__ = [
 
 MODULES: tuple[str, ...] = (*SKILLS, "capstone")
 ENV_VAR = "KEFU_PROGRESS"
-WARNING = "学习记录无法保存({reason}),练习仍可继续,但这次的成绩不会被记住。"
+WARNING = "学习记录无法保存（{reason}），练习仍可继续，但这次的成绩不会被记住。"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (
@@ -52,7 +52,7 @@ def default_path() -> Path:
 def _reason(exc: BaseException, path: Path) -> str:
     text = str(exc)
     if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
-        return f"记录文件已损坏:{path}"
+        return f"记录文件已损坏：{path}"
     if isinstance(exc, (OSError, sqlite3.OperationalError)):
         return f"无法写入 {path}"
     return f"{path}:{text}"

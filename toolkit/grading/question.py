@@ -40,14 +40,14 @@ class Question:
         """A Chinese reason if the answer is missing, a placeholder or of the wrong kind."""
         answer = self.answer
         if isinstance(answer, str):
-            return "还没有作答:请把“……”换成你的答案。" if answer.strip() in _PLACEHOLDERS else None
+            return "还没有作答：请把“……”换成你的答案。" if answer.strip() in _PLACEHOLDERS else None
         if isinstance(answer, (list, tuple)):
             if not answer or all(isinstance(item, str) and item.strip() in _PLACEHOLDERS for item in answer):
-                return "还没有作答:请在方括号里按顺序填入句子。"
+                return "还没有作答：请在方括号里按顺序填入句子。"
             if not all(isinstance(item, str) and item.strip() not in _PLACEHOLDERS for item in answer):
                 return "列表里的每一项都要是用引号括起来的一句话。"
             return None
-        return f"答案要写成用引号括起来的文字,例如 回答 = \"您好\"(现在是 {type(answer).__name__})。"
+        return f"答案要写成用引号括起来的文字，例如 回答 = \"您好\"（现在是 {type(answer).__name__}）。"
 
     def expect(self, check, message: str, passed_message: str = "") -> bool:
         """Record one check: ``check(answer)`` must be truthy; ``message`` says what to fix."""
@@ -58,7 +58,7 @@ class Question:
         try:
             passed = bool(check(self.answer))
         except (TypeError, ValueError) as exc:
-            passed, message = False, f"{message}(答案格式有误:{str(exc).split('(')[0]})"
+            passed, message = False, f"{message}（答案格式有误：{str(exc).split('(')[0]}）"
         self.outcomes.append(Outcome(passed, passed_message if passed else message))
         return passed
 
@@ -73,7 +73,7 @@ class Question:
         if graded():
             lines = [f"{self.name}:{self.earned:g} / {self.points:g} 分"]
         else:  # the trainee's own run: only the public checks are here, so no score is shown
-            lines = [f"{self.name}(公开检查;正式评分时还有更多检查):"]
+            lines = [f"{self.name}（公开检查；正式评分时还有更多检查）："]
         seen = set()
         for outcome in self.outcomes:
             if outcome.passed:

@@ -14,7 +14,7 @@ import ast
 import re
 
 ANSWER_NAME = re.compile(r"^(回答|答案)\w*$")
-REMOVED_NOTE = "# 评分时已移除这个单元格里的代码:答案只能写成 回答 = \"……\" 的形式。\n"
+REMOVED_NOTE = "# 评分时已移除这个单元格里的代码：答案只能写成 回答 = \"……\" 的形式。\n"
 
 
 def _is_literal(node: ast.AST) -> bool:

@@ -48,9 +48,9 @@ def run_visible_checks(path: Path, namespace: dict) -> list[tuple[str, str]]:
                 exec(compile(cell["source"], f"<{cell['id']}>", "exec"), scope)
             report = out.getvalue().strip() or "✔ 检查通过"
         except NameError as exc:
-            report = f"✘ 还没有运行答案单元格(找不到 {exc.name}):请先运行上面填写答案的单元格。"
+            report = f"✘ 还没有运行答案单元格（找不到 {exc.name}）：请先运行上面填写答案的单元格。"
         except Exception as exc:  # a check cell failing for any reason must not stop the others
-            report = f"✘ 检查未通过:{exc}"
+            report = f"✘ 检查未通过：{exc}"
         results.append((cell["id"], report))
     return results
 
@@ -67,12 +67,12 @@ def 自检(notebook: str | None = None) -> None:
         namespace = {}
     path = Path(notebook) if notebook else _notebook_path(namespace)
     if path is None or not path.is_file():
-        print("找不到作业文件:请写成 自检(\"作业文件名.ipynb\"),并先保存笔记本。")
+        print("找不到作业文件：请写成 自检(\"作业文件名.ipynb\")，并先保存笔记本。")
         return
     results = run_visible_checks(path, namespace)
     if not results:
         print("这个笔记本里没有可以自检的题目。")
         return
-    print(f"自检结果({path.name},只包含公开检查,正式评分还有隐藏检查):")
+    print(f"自检结果（{path.name}，只包含公开检查，正式评分还有隐藏检查）：")
     for _, report in results:
         print(report)

@@ -30,7 +30,7 @@ def _pairs(scenario) -> list:
     pool = [p for p in pairs if p["scenario"] in wanted]
     if not pool:
         known = sorted({p["scenario"] for p in pairs})
-        raise ValueError(f"没有找到情境 {scenario!r} 的练习题(unknown scenario; known: {', '.join(known)})")
+        raise ValueError(f"没有找到情境 {scenario!r} 的练习题（unknown scenario; known: {', '.join(known)}）")
     return pool
 
 

@@ -1,0 +1,84 @@
+"""Trainee-facing Chinese text uses Chinese (full-width) punctuation: ，。：；？！（）.
+
+Checked: notebook prose and the Chinese strings and comments of notebook code (course/, source/),
+the widget texts (ui.toml), the knowledge base (except regex fields, which match the normalised,
+half-width form), and the Chinese strings of the toolkit's modules. Code a trainee types (inline
+code, fenced blocks, `自检("…")`) keeps ASCII punctuation.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CJK = "\u3400-\u9fff"
+# Half-width punctuation touching Chinese text (a placeholder such as {name} counts as text).
+BAD = re.compile(rf"[{CJK}“”…][,;?!:]|[,;:][{CJK}“]|[{CJK}…]\((?!\")|\)[{CJK}，。]")
+REGEX_KEYS = re.compile(r"^\s*(pattern|patterns|variants)\s*=")
+CUE_REGEX = re.compile(r"^\s*(?!why\b|default\b)\w+\s*=\s*'")  # cues.toml: every value but `why` is a regex
+
+
+def _prose(markdown: str) -> str:
+    text = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    text = re.sub(r"\]\([^)\s]*\)", "]", text)  # a link's target is a path, not prose
+    return re.sub(r"`[^`\n]*`", "代码", text)  # inline code reads as a word of the sentence
+
+
+def _python_text(source: str) -> list[str]:
+    """Chinese string literals (minus {placeholders}) and comments of Python source."""
+    out = []
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.STRING and re.match(r"[rRbBfF]*[rR]", tok.string):
+            continue  # a regular expression: it matches the normalised, half-width text
+        if tok.type in (tokenize.STRING, tokenize.COMMENT) and re.search(f"[{CJK}]", tok.string):
+            text = re.sub(r"\{[^{}]*\}", "", tok.string)
+            text = re.sub(r'自检\(\\?"[^"]*\\?"\)', "", text)  # code the trainee types
+            out.append(text)
+    return out
+
+
+def _notebook_texts(path: Path) -> list[str]:
+    texts = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        texts += [_prose(cell.source)] if cell.cell_type == "markdown" else _python_text(cell.source)
+    return texts
+
+
+def _toml_texts(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    keep = []
+    for line in lines:
+        if line.lstrip().startswith("#") or REGEX_KEYS.match(line):
+            continue
+        if path.name == "cues.toml":
+            keep += re.findall(r'why = "([^"]*)"', line)
+        else:
+            keep.append(re.sub(r"\{[^{}]*\}", "", line))
+    return keep
+
+
+def _module_texts(path: Path) -> list[str]:
+    source = path.read_text(encoding="utf-8")
+    return [t for t in _python_text(source) if not t.startswith(('"""', "#"))]  # docstrings, comments: English
+
+
+def _files():
+    yield from (("notebook", p) for p in sorted((ROOT / "course").glob("*.ipynb")))
+    yield from (("notebook", p) for p in sorted((ROOT / "source").glob("*/*.ipynb")))
+    yield from (("toml", p) for p in sorted((ROOT / "toolkit").glob("**/*.toml")))
+    # Not cli.py (the instructors' English help) nor cohort.py (synthetic trainee input).
+    yield from (("module", p) for p in sorted((ROOT / "toolkit").glob("**/*.py"))
+                if p.name not in ("cli.py", "cohort.py"))
+
+
+@pytest.mark.parametrize("kind, path", list(_files()), ids=lambda v: v if isinstance(v, str) else v.name)
+def test_chinese_punctuation(kind, path):
+    texts = {"notebook": _notebook_texts, "toml": _toml_texts, "module": _module_texts}[kind](path)
+    bad = sorted({t[max(0, m.start() - 12):m.end() + 12].replace("\n", " ") for t in texts for m in BAD.finditer(t)})
+    assert bad == [], f"{path.relative_to(ROOT)}: half-width punctuation in Chinese text:\n" + "\n".join(bad[:20])
