@@ -90,6 +90,12 @@ def test_classify_question_explains_with_cue():
     assert label.cue and label.cue in label.why
 
 
+def test_cues_are_quoted_in_simplified_without_edge_punctuation():
+    assert classify_question("这笔订单是您本人下的吗？").cue == "吗"
+    assert spin_type("網路慢的時候會不會影響您在家辦公？").cue == "会不会影响"
+    assert "“会不会影响”" in spin_type("網路慢的時候會不會影響您在家辦公？").why
+
+
 # ----------------------------------------------------------------------------- SPIN and FAB
 
 @pytest.mark.parametrize("text, expected", [

@@ -41,7 +41,8 @@ class Label(str):
     """A classifier's answer: compares equal to the plain label, and says why.
 
     ``.why``: a Chinese sentence naming the cue, for feedback in drills and grading.
-    ``.cue``: the words in the (normalised) text that decided it ("" if none matched).
+    ``.cue``: the words that decided it, normalised (Simplified), without punctuation at either end
+    ("" if none matched).
     """
 
     why: str
@@ -176,13 +177,22 @@ def _rules(section: str) -> tuple[tuple[tuple[re.Pattern, str, str], ...], Mappi
 # ----------------------------------------------------------------------------- questions
 
 
+_EDGE_PUNCTUATION = " \t\n,.!?;:，。！？；：、…"
+
+
+def _cue(m: re.Match) -> str:
+    """The matched words to quote in feedback: a cue such as "吗?" reads better as "吗"."""
+    return m.group().strip(_EDGE_PUNCTUATION) or m.group()
+
+
 def _classify(section: str, text: str) -> Label:
     """Run the ordered rules of ``cues.toml``'s ``section``: the first that matches decides."""
     text_view, _ = _require_text(text)
     rules, default = _rules(section)
     for pattern, label, why in rules:
         if m := pattern.search(text_view.text):
-            return Label(label, why.format(cue=m.group()), m.group())
+            cue = _cue(m)
+            return Label(label, why.format(cue=cue), cue)
     return Label(default["label"], default["why"])
 
 
@@ -434,20 +444,22 @@ def complaint_type(text: str) -> Label:
     anger = cues["anger"].search(t)
     wish = cues["wish"].search(t) or cues["compare"].search(t)
     improvement = wish and (cues["future"].search(t) or cues["compare"].search(t))
+    facts = cues["facts"].search(t)
     if demand and not improvement:
-        kind, cue = "solve", demand.group()
+        kind, m = "solve", demand
     elif wish and not anger:
-        kind, cue = "expect", wish.group()
+        kind, m = "expect", wish
     elif demand:
-        kind, cue = "solve", demand.group()
+        kind, m = "solve", demand
     elif anger:
-        kind, cue = "vent", anger.group()
+        kind, m = "vent", anger
     elif wish:
-        kind, cue = "expect", wish.group()
-    elif m := cues["facts"].search(t):
-        kind, cue = "solve", m.group()
+        kind, m = "expect", wish
+    elif facts:
+        kind, m = "solve", facts
     else:  # calm, no demand: venting needs anger (seed 004), so it is an expectation
-        kind, cue = "expect", ""
+        kind, m = "expect", None
+    cue = _cue(m) if m else ""
     return Label(kind, _COMPLAINT_WHY[kind].format(cue=cue or "语气平和"), cue)
 
 
