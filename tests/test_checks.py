@@ -66,6 +66,29 @@ def test_normalize_folds_traditional_full_width_and_space():
     assert normalize("  您好，請問 ＡＢＣ１２３？ ") == "您好,请问abc123?"
 
 
+def test_fast_fold_equals_nfkc_and_views_point_back_to_the_original():
+    """The fast paths (str.replace for common full-width marks, NFKC on the other runs, split-based
+    offset maps) give whole-string NFKC, and every view character maps back to the original
+    character it came from, also when a composed accent and an ellipsis change lengths."""
+    import random
+    import unicodedata
+
+    from toolkit.normalize import _fold_one_to_one, views
+
+    rng = random.Random(11)
+    alphabet = list(" \t\n,.!?;:，。！？；：（）()…“”、\u3000😊\u0301ＡＢ１２İ") + list("中文客服您好請問臺灣abcXYZ0189")
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
+        folded = _fold_one_to_one(text)
+        assert folded is None or folded == unicodedata.normalize("NFKC", text).lower()
+        if not text.strip():
+            continue
+        for view in views(text):
+            for position, char in enumerate(view.text):
+                source = text[view.origin(position)]
+                assert char in unicodedata.normalize("NFKC", source).lower() or normalize(source) == char
+
+
 # ----------------------------------------------------------------------------- questions
 
 @pytest.mark.parametrize("text, expected", [

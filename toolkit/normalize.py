@@ -23,9 +23,8 @@ from itertools import accumulate
 import opencc
 
 _T2S = opencc.OpenCC("t2s")
-_NOT_SPACE = re.compile(r"\S+")
-_SPACE = re.compile(r"\s")
-_WORD = re.compile(r"\w+")  # letters, digits and CJK; punctuation, symbols and emoji are dropped
+_SPACES = re.compile(r"(\s+)")
+_NON_WORDS = re.compile(r"(\W+)")  # keeps letters, digits and CJK; drops punctuation, symbols, emoji
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,32 +69,74 @@ def _per_char(source: View, fold) -> View:
     return View("".join(pieces), tuple(starts) or (0,), tuple(origins) or (0,), source.original_length)
 
 
-def _keep(source: View, pattern: re.Pattern) -> View:
-    """Keep only the runs of ``source`` matching ``pattern``, composing the offset map."""
-    runs = [m.span() for m in pattern.finditer(source.text)]
-    if len(runs) == 1 and runs[0] == (0, len(source.text)):
+def _drop(source: View, gaps: re.Pattern) -> View:
+    """Remove the runs of ``source`` matching ``gaps`` (a ``(...)+`` group), composing the offset map."""
+    pieces = gaps.split(source.text)  # kept, gap, kept, gap, ..., kept
+    if len(pieces) == 1:
         return source
-    text = "".join(source.text[s:e] for s, e in runs)
-    if source.starts == (0,):  # one run (the common case): new runs start where they matched
-        base = source.origins[0]
-        origins = tuple(base + s for s, _ in runs)
-        starts = tuple(accumulate((e - s for s, e in runs[:-1]), initial=0))
-        return View(text, starts or (0,), origins or (0,), source.original_length)
+    kept = pieces[0::2]
+    text = "".join(kept)
+    if source.starts == (0,):  # one run (the common case): C-level splits and sums only
+        positions = list(accumulate(map(len, pieces), initial=source.origins[0]))
+        origins = tuple(positions[0::2][:len(kept)])
+        starts = tuple(accumulate(map(len, kept[:-1]), initial=0))
+        return View(text, starts, origins, source.original_length)
     old_starts, old_origins, old_len = source.starts, source.origins, len(source.text)
-    starts, origins, n = [], [], 0
-    for s, e in runs:
-        k = bisect_right(old_starts, s) - 1
-        pos = s
-        while pos < e:
-            seg_end = old_starts[k + 1] if k + 1 < len(old_starts) else old_len
-            take = min(e, seg_end) - pos
-            starts.append(n)
-            origins.append(old_origins[k] + pos - old_starts[k])
-            n, pos, k = n + take, pos + take, k + 1
+    starts, origins, n, s = [], [], 0, 0
+    for index, piece in enumerate(pieces):
+        e = s + len(piece)
+        if index % 2 == 0:  # a kept run [s, e) of the source, possibly across its runs
+            k = bisect_right(old_starts, s) - 1
+            pos = s
+            while pos < e:
+                seg_end = old_starts[k + 1] if k + 1 < len(old_starts) else old_len
+                take = min(e, seg_end) - pos
+                starts.append(n)
+                origins.append(old_origins[k] + pos - old_starts[k])
+                n, pos, k = n + take, pos + take, k + 1
+        s = e
     return View(text, tuple(starts) or (0,), tuple(origins) or (0,), source.original_length)
 
 
+# Runs that NFKC may change: anything but ASCII and CJK ideographs, plus the character before
+# (a combining mark composes with its base). Checking only these runs is much faster than
+# NFKC over a whole Chinese sentence.
+_MAY_CHANGE = re.compile(r"([\x00-\x7f]?[^\x00-\x7f\u4e00-\u9fff]+)")
+
+
+# NFKC of the full-width marks every Chinese sentence has: one character each, done with
+# fast str.replace before the (much slower) general NFKC.
+_COMMON_FULL_WIDTH = tuple((mark, unicodedata.normalize("NFKC", mark)) for mark in "，？！：；（）\u3000")
+
+
+def _nfkc_char_by_char(run: str) -> str | None:
+    """NFKC of ``run`` if it maps character for character (same length, no composition), else None."""
+    whole = unicodedata.normalize("NFKC", run)
+    if len(whole) == len(run) and whole == "".join(unicodedata.normalize("NFKC", c) for c in run):
+        return whole
+    return None
+
+
+def _fold_one_to_one(text: str) -> str | None:
+    """NFKC + lower case of ``text`` when every character folds to exactly one character (so
+    offsets stay as they are), else None. Equal total length is not enough: a composed
+    accent (2 -> 1) and an ellipsis (1 -> 3) elsewhere could cancel out."""
+    if not unicodedata.is_normalized("NFKC", text):
+        for mark, plain in _COMMON_FULL_WIDTH:
+            text = text.replace(mark, plain)
+        if not unicodedata.is_normalized("NFKC", text):
+            pieces = _MAY_CHANGE.split(text)  # plain, run, plain, run, ..., plain
+            for index in range(1, len(pieces), 2):
+                pieces[index] = _nfkc_char_by_char(pieces[index])
+                if pieces[index] is None:
+                    return None
+            text = "".join(pieces)
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else None  # lower() never shortens a character
+
+
 def _fold(text: str) -> str:
+    """NFKC + lower case (for one character, or a piece of text with no offsets to keep)."""
     return unicodedata.normalize("NFKC", text).lower()
 
 
@@ -105,13 +146,13 @@ def views(text: str) -> tuple[View, View]:
     view = _identity(text, len(text))
     simple = _T2S.convert(text)
     view = _identity(simple, len(text)) if len(simple) == len(text) else _per_char(view, _T2S.convert)
-    folded = _fold(view.text)
-    if len(folded) == len(view.text):
+    folded = _fold_one_to_one(view.text)
+    if folded is not None:
         view = View(folded, view.starts, view.origins, view.original_length)
     else:
         view = _per_char(view, _fold)
-    with_punct = _keep(view, _NOT_SPACE) if _SPACE.search(view.text) else view
-    return with_punct, _keep(with_punct, _WORD)
+    with_punct = _drop(view, _SPACES)
+    return with_punct, _drop(with_punct, _NON_WORDS)
 
 
 def normalize(text: str) -> str:
