@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -66,6 +67,28 @@ def _toml_texts(path: Path) -> list[str]:
 def _module_texts(path: Path) -> list[str]:
     source = path.read_text(encoding="utf-8")
     return [t for t in _python_text(source) if not t.startswith(('"""', "#"))]  # docstrings, comments: English
+
+
+def _unrendered_bold(markdown: str) -> list[str]:
+    """Closing ** after punctuation and before a word: CommonMark (JupyterLab, nbconvert) prints
+    the asterisks instead of bold text, e.g. **分值：**满分 (write **分值**：满分)."""
+    bad = []
+    for line in _prose(markdown).splitlines():
+        markers = [m.start() for m in re.finditer(r"\*\*", line)]
+        for closer in markers[1::2]:
+            before, after = line[closer - 1], line[closer + 2:closer + 3] or " "
+            if unicodedata.category(before).startswith("P") and not after.isspace() \
+                    and not unicodedata.category(after).startswith("P"):
+                bad.append(line[max(0, closer - 12):closer + 6])
+    return bad
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "course").glob("*.ipynb")) + sorted((ROOT / "source").glob("*/*.ipynb")),
+                         ids=lambda p: p.name)
+def test_bold_text_renders(path):
+    cells = nbformat.read(path, as_version=4).cells
+    bad = [b for cell in cells if cell.cell_type == "markdown" for b in _unrendered_bold(cell.source)]
+    assert bad == [], f"{path.name}: ** that CommonMark will not render as bold: {bad}"
 
 
 def _files():
