@@ -117,27 +117,55 @@ def _nfkc_char_by_char(run: str) -> str | None:
     return None
 
 
-def _fold_one_to_one(text: str) -> str | None:
-    """NFKC + lower case of ``text`` when every character folds to exactly one character (so
-    offsets stay as they are), else None. Equal total length is not enough: a composed
-    accent (2 -> 1) and an ellipsis (1 -> 3) elsewhere could cancel out."""
-    if not unicodedata.is_normalized("NFKC", text):
-        for mark, plain in _COMMON_FULL_WIDTH:
-            text = text.replace(mark, plain)
-        if not unicodedata.is_normalized("NFKC", text):
-            pieces = _MAY_CHANGE.split(text)  # plain, run, plain, run, ..., plain
-            for index in range(1, len(pieces), 2):
-                pieces[index] = _nfkc_char_by_char(pieces[index])
-                if pieces[index] is None:
-                    return None
-            text = "".join(pieces)
-    lowered = text.lower()
-    return lowered if len(lowered) == len(text) else None  # lower() never shortens a character
-
-
 def _fold(text: str) -> str:
     """NFKC + lower case (for one character, or a piece of text with no offsets to keep)."""
     return unicodedata.normalize("NFKC", text).lower()
+
+
+def _fold_view(source: View) -> View:
+    """NFKC + lower case of a view, keeping offsets exact.
+
+    Most text folds character for character and keeps its runs. Runs where a character becomes
+    several (… -> ...) or characters compose (an accent on its letter) are mapped character by
+    character, on their own, so a reply with “……” still maps back in a few runs. Equal total
+    length is not enough to skip this: a composed accent and an ellipsis could cancel out."""
+    text = source.text
+    if not unicodedata.is_normalized("NFKC", text):
+        for mark, plain in _COMMON_FULL_WIDTH:  # one character each: offsets unchanged
+            text = text.replace(mark, plain)
+    # plain, run, plain, run, ..., plain: only the runs can change under NFKC
+    pieces = [text] if unicodedata.is_normalized("NFKC", text) else _MAY_CHANGE.split(text)
+    odd = set()
+    for index in range(1, len(pieces), 2):
+        folded = _nfkc_char_by_char(pieces[index])
+        if folded is None:
+            odd.add(index)
+        else:
+            pieces[index] = folded
+    lowered = [piece.lower() for piece in pieces]
+    if any(len(a) != len(b) for a, b in zip(lowered, pieces)) or (odd and source.starts != (0,)):
+        return _per_char(source, _fold)  # rare (İ, or text already mapped character by character)
+    if not odd:
+        return View("".join(lowered), source.starts, source.origins, source.original_length)
+    parts, starts, origins, n, at, open_run = [], [], [], 0, source.origins[0], False
+    for index, piece in enumerate(pieces):
+        if index in odd:  # each output character is a run back to its source character
+            for offset, char in enumerate(piece):
+                out = _fold(char)
+                parts.append(out)
+                starts.extend(range(n, n + len(out)))
+                origins.extend([at + offset] * len(out))
+                n += len(out)
+            open_run = False
+        elif piece:
+            if not open_run:  # consecutive one-to-one pieces share one run
+                starts.append(n)
+                origins.append(at)
+                open_run = True
+            parts.append(lowered[index])
+            n += len(piece)
+        at += len(piece)
+    return View("".join(parts), tuple(starts), tuple(origins), source.original_length)
 
 
 @lru_cache(maxsize=4096)
@@ -146,11 +174,7 @@ def views(text: str) -> tuple[View, View]:
     view = _identity(text, len(text))
     simple = _T2S.convert(text)
     view = _identity(simple, len(text)) if len(simple) == len(text) else _per_char(view, _T2S.convert)
-    folded = _fold_one_to_one(view.text)
-    if folded is not None:
-        view = View(folded, view.starts, view.origins, view.original_length)
-    else:
-        view = _per_char(view, _fold)
+    view = _fold_view(view)
     with_punct = _drop(view, _SPACES)
     return with_punct, _drop(with_punct, _NON_WORDS)
 
