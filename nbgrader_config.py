@@ -39,6 +39,9 @@ c.LimitOutput.max_traceback = 40
 c.ClearSolutions.code_stub = {"python": '"……"  # 在引号里写上你的答案'}
 c.ClearSolutions.text_stub = "在这里写下你的回答。"
 
+# Collect refuses a submission filed under another trainee's name (toolkit/grading/exchange.py).
+c.ExchangeFactory.collect = "toolkit.grading.exchange.OwnerCheckedCollect"
+
 # Late submissions: 10 % of the score per started day late, at most 100 % (toolkit/grading/exchange.py).
 c.AssignLatePenalties.plugin_class = "toolkit.grading.exchange.DailyLatePenalty"
 c.DailyLatePenalty.percent_per_day = 10

@@ -5,7 +5,8 @@ Unit tests (any user): the late-submission policy, schedule.toml, the roster imp
 Round trip (root only: it creates accounts with `useradd`): one instructor and four trainees,
 each a real account, run the real `nbgrader` commands as themselves through `runuser`:
 instructor `release-week` (roster import, generate, due dates, release_assignment) → trainees
-fetch_assignment, answer, submit (one twice; one after the deadline) → instructor collect,
+fetch_assignment, answer, submit (one twice; one after the deadline; one forged under another
+trainee's name, which kefu's collect refuses) → instructor collect,
 `kefu grade` (parallel), `kefu feedback`, release_feedback → trainees fetch_feedback. Then a
 trainee tries to read other trainees' work and the instructor's course, and is refused.
 
@@ -528,6 +529,9 @@ def _round_trip(sb: Sandbox) -> dict:
     expected[t3.name] = answer(t3, "partial", 0)  # resubmission: different answers, fewer points
     assert expected[t3.name] != first_t3
     sb.run_as(t3, ["nbgrader", "submit", ASSIGNMENT])
+    # t2 files their own (partial) notebook under t1's name; nbgrader's submit allows it, and its
+    # collect would take it as t1's latest. kefu's collect must refuse it.
+    forged = sb.run_as(t2, ["nbgrader", "submit", ASSIGNMENT, "--student", t1.name], check=False)
 
     # -- the deadline passes: the instructor moves it to now in schedule.toml and re-runs
     #    release-week (released assignments stay; the gradebook gets the new due date)
@@ -562,7 +566,7 @@ def _round_trip(sb: Sandbox) -> dict:
 
     return dict(sandbox=sb, instructor=instructor, trainees=trainees, course=course, expected=expected,
                 first_t3=first_t3, deadline=deadline, due=due, log=log, feedback=feedback, submitted=submitted,
-                probe=probe, collect_attempt=collect_attempt, seconds=time.monotonic() - started,
+                probe=probe, collect_attempt=collect_attempt, forged=forged, seconds=time.monotonic() - started,
                 names={a.name: n for a, n in names.items()})
 
 
@@ -654,3 +658,15 @@ def test_a_trainee_cannot_reach_other_trainees_or_the_instructor(round_trip):
     attempt = rt["collect_attempt"]
     assert attempt.returncode != 0 and "permissions" in attempt.stderr + attempt.stdout
     assert not (rt["trainees"][0].home / "submitted").exists()
+
+
+def test_a_submission_filed_under_another_trainee_is_refused(round_trip):
+    rt = round_trip
+    t1, t2 = (t.name for t in rt["trainees"][:2])
+    assert rt["forged"].returncode == 0  # nbgrader's submit lets t2 file under t1's name ...
+    inbound = rt["sandbox"].exchange / COURSE_ID / "inbound"
+    assert any(p.name.startswith(f"{t1}+{ASSIGNMENT}+") and p.owner() == t2 for p in inbound.iterdir())
+    # ... kefu's collect refuses it, names both, and t1 is graded on their own notebook
+    assert re.search(rf"Refused {re.escape(t1)}\+{ASSIGNMENT}\+.*filed under {re.escape(t1)} but submitted by {re.escape(t2)}",
+                     rt["log"]["collect"])
+    assert autograded_totals(rt["course"], ASSIGNMENT)[t1] == pytest.approx(rt["expected"][t1])

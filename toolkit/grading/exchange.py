@@ -13,6 +13,10 @@ exchange folder (``release_assignment``, ``fetch_assignment``, ``submit``, ``col
   a share of the score per started day late (10 % by default), capped (100 % by default).
   Enable it in nbgrader_config.py with
   ``c.AssignLatePenalties.plugin_class = "toolkit.grading.exchange.DailyLatePenalty"``.
+- ``OwnerCheckedCollect`` — nbgrader's ``collect``, but a submission whose files are not owned
+  by the trainee it names is refused (nbgrader only logs "cheating attempt?" and collects it,
+  so ``nbgrader submit --student OTHER`` would replace another trainee's work). Enabled with
+  ``c.ExchangeFactory.collect = "toolkit.grading.exchange.OwnerCheckedCollect"``.
 
 See docs/exchange.md for the whole round trip, permissions included.
 """
@@ -20,13 +24,16 @@ See docs/exchange.md for the whole round trip, permissions included.
 from __future__ import annotations
 
 import argparse
+import glob
 import math
+import os
 import sys
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
+from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.plugins import LateSubmissionPlugin
 from traitlets import Float
 
@@ -67,6 +74,46 @@ class DailyLatePenalty(LateSubmissionPlugin):
 
 
 # ----------------------------------------------------------------------------- schedule
+
+
+# ----------------------------------------------------------------------------- collect
+
+
+def _owner(path: str) -> str | None:
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.stat(path).st_uid).pw_name
+    except KeyError:  # a uid without an account
+        return None
+
+
+class OwnerCheckedCollect(ExchangeCollect):
+    """``nbgrader collect`` that refuses submissions not owned by the trainee they are filed under."""
+
+    def init_src(self):
+        super().init_src()  # paths, due date, and nbgrader's choice of one submission per trainee
+        if not self.check_owner:
+            return
+        honest: dict[str, list[dict]] = {}
+        for path in glob.glob(os.path.join(self.inbound_path, f"*+{self.coursedir.assignment_id}+*")):
+            record = self._path_to_record(path)
+            if self.coursedir.student_id not in ("", "*", record["username"]):
+                continue
+            owner = _owner(path)
+            if owner == record["username"]:
+                honest.setdefault(record["username"], []).append(record)
+            else:
+                self.log.error("Refused %s: filed under %s but submitted by %s (nbgrader submit --student?)",
+                               record["filename"], record["username"], owner or "an unknown account")
+        # nbgrader's rule on what is left: the latest, or the latest before the due date if asked
+        self.src_records = [self._choose(self._sort_by_timestamp(records)) for records in honest.values()]
+
+    def _choose(self, records: list[dict]) -> dict:
+        if self.duedate is not None and self.before_duedate:
+            on_time = [r for r in records if r["timestamp"] <= self.duedate]
+            return (on_time or records)[0]
+        return records[0]
 
 
 class ScheduleError(ValueError):
