@@ -270,6 +270,12 @@ service_env = {
     "JUPYTERHUB_DEFAULT_URL": "/formgrader",  # a full page: no iframe (blocked since JupyterHub 4.1)
     "JUPYTERHUB_USER": GRADER,  # nbgrader's auth plugin needs a user name
 }
+# kefu's collect refuses submissions whose files are not owned by the trainee they name. That
+# needs one Unix account per hub user (LocalProcessSpawner, SystemdSpawner with real users);
+# under the simple spawner or KubeSpawner every server runs as one account, so the check is off
+# and a submission's name comes from the hub identity (hub/jupyter/common/nbgrader_config.py).
+if SIMPLE_SPAWNER or not LOCAL_SPAWNER:
+    service_env["KEFU_CHECK_OWNER"] = "0"
 if GRADEBOOK:
     service_env["KEFU_DB_URL"] = GRADEBOOK
 else:
