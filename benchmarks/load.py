@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
@@ -52,6 +53,11 @@ def _init(course: str, exchange: str, db_url: str, start_at: float) -> None:
 
     warnings.filterwarnings("ignore", category=SAWarning)
     _worker.update(config=_config(Path(course), Path(exchange), db_url), course=Path(course))
+    import nbgrader.exchange.default.submit  # noqa: F401 - imported before the clock starts, not inside it
+
+    late = time.time() - start_at
+    if late > 0:
+        print(f"  (a worker was ready {late:.1f} s after the start: the submit figure includes that)")
     time.sleep(max(0.0, start_at - time.time()))  # every worker starts submitting at the same moment
 
 
@@ -114,7 +120,7 @@ def main() -> int:
             nbformat.write(release, course / "trainees" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
 
         workers = min(args.concurrency, n)
-        start_at = time.time() + 6  # time for the workers to import nbgrader first
+        start_at = time.time() + 15  # time for the workers to import nbgrader first (2 cores, 16 workers)
         with ProcessPoolExecutor(workers, initializer=_init,
                                  initargs=(str(course), str(exchange), db_url, start_at)) as pool:
             results = list(pool.map(_submit, students, timeout=600))
@@ -149,7 +155,7 @@ def main() -> int:
             start = time.time()
             result = run([sys.executable, "-m", "toolkit.cli", "grade", ASSIGNMENT, "--quiet"], course, **env)
             assert result.returncode == 0, result.stderr[-2000:]
-            graded = result.stdout.count(" graded ")
+            graded = len(re.findall(r"^\S+\s+graded\s", result.stdout, flags=re.M))  # summary rows
             grade_line = (f"kefu grade into PostgreSQL: {graded}/{n} graded in {time.time() - start:.1f} s "
                           f"= {graded / (time.time() - start):.2f} submissions/s")
 
