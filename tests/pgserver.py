@@ -6,18 +6,13 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
+from ports import free_port
+
 INITDB = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -32,7 +27,7 @@ def postgres_server(database: str = "gradebook"):
     if os.geteuid() == 0:  # the server refuses to run as root: use Debian's postgres account
         shutil.chown(base, "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
+    port = free_port()
     subprocess.run(as_user + [f"{bin_dir}/initdb", "-D", str(data), "-U", "kefu", "--auth=trust", "-E", "UTF8"],
                    check=True, capture_output=True)
     subprocess.run(as_user + [f"{bin_dir}/pg_ctl", "-D", str(data), "-w", "-l", str(base / "log"),

@@ -20,7 +20,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,12 +56,6 @@ pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason=f"{CHROMIUM} not installed (run scripts/system-deps.sh as root: apt-get install chromium fonts-noto-cjk)",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _write_lab_settings(config_dir: Path) -> None:
@@ -96,7 +90,7 @@ def lab(tmp_path_factory):
         PATH=venv_bin + os.pathsep + env.get("PATH", ""),
         PYTHONUNBUFFERED="1",
     )
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     log_path = tmp / "jupyter.log"
     log = log_path.open("wb")
     proc = subprocess.Popen(

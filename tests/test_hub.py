@@ -28,7 +28,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from types import SimpleNamespace
 
 import pytest
 from pgserver import INITDB, postgres_server
+from ports import free_ports
 from test_grading import ASSIGNMENTS, new_course
 
 requests = pytest.importorskip("requests")
@@ -67,17 +67,6 @@ pytestmark = [
                "(install it with `bash hub/setup.sh`; needs node and npm)",
     ),
 ]
-
-
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +122,7 @@ def hub(tmp_path_factory, gradebook_url):
     other.mkdir(parents=True)
     shutil.copy(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", other / "secret.ipynb")
 
-    port, hub_api, proxy_api, service = _free_ports(4)
+    port, hub_api, proxy_api, service = free_ports(4)
     env.update({
         "KEFU_HUB_AUTHENTICATOR": "dummy",
         "KEFU_HUB_SPAWNER": "simple",

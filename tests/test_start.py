@@ -11,26 +11,21 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from ports import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 START_NOTEBOOK = "course/00_开始.ipynb"
 WAIT_S = 120  # upper bound on set-up (already stamped in a test run) plus server start
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_start_script_serves_the_course(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         KEFU_PORT=str(port),

@@ -98,50 +98,46 @@ def _roster(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kefu", description="kefu-lab instructor tools")
     sub = parser.add_subparsers(dest="command", required=True)
+    # Every course command takes the course folder the same way.
+    course = argparse.ArgumentParser(add_help=False)
+    course.add_argument("--root", default=None, help="course folder (default: nearest with nbgrader_config.py)")
+
+    def command(name: str, run, summary: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=summary, parents=[course])
+        p.set_defaults(run=run)
+        return p
+
     sub.add_parser("check-data", help="validate every knowledge-base file").set_defaults(run=_check_data)
 
-    p = sub.add_parser("grade", help="autograde every submission of an assignment in parallel (nbgrader)")
+    p = command("grade", _grade, "autograde every submission of an assignment in parallel (nbgrader)")
     p.add_argument("assignment")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: number of cores)")
-    p.add_argument("--root", default=None, help="course folder (default: nearest with nbgrader_config.py)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=_grade)
 
-    p = sub.add_parser("feedback", help="nbgrader generate_feedback for every trainee, hidden tests removed")
-    p.add_argument("assignment")
-    p.add_argument("--root", default=None)
-    p.set_defaults(run=_feedback)
+    command("feedback", _feedback, "nbgrader generate_feedback for every trainee, hidden tests removed") \
+        .add_argument("assignment")
 
-    p = sub.add_parser("export", help="grades to CSV and Excel, one row per trainee")
-    p.add_argument("--out", default=None, help="folder (default: exports/)")
-    p.add_argument("--root", default=None)
-    p.set_defaults(run=_export)
+    command("export", _export, "grades to CSV and Excel, one row per trainee") \
+        .add_argument("--out", default=None, help="folder (default: exports/)")
 
-    p = sub.add_parser("report", help="HTML report: distribution, difficulty, skill heat-map, weakest")
+    p = command("report", _report, "HTML report: distribution, difficulty, skill heat-map, weakest")
     p.add_argument("assignment")
     p.add_argument("--out", default=None, help="HTML file (default: reports/ASSIGNMENT.html)")
-    p.add_argument("--root", default=None)
-    p.set_defaults(run=_report)
 
-    p = sub.add_parser("release-week", help="generate, set due dates and release every assignment of week N (schedule.toml)")
+    p = command("release-week", _release_week,
+                "generate, set due dates and release every assignment of week N (schedule.toml)")
     p.add_argument("week", type=int)
     p.add_argument("--exchange", default=None, help="exchange root (default: Exchange.root from the nbgrader config)")
     p.add_argument("--force", action="store_true", help="release again assignments already in the exchange")
-    p.add_argument("--root", default=None)
-    p.set_defaults(run=_release_week)
 
-    p = sub.add_parser("roster", help="import trainees (学号, 姓名, 邮箱) from a CSV or Excel file into the gradebook")
+    p = command("roster", _roster, "import trainees (学号, 姓名, 邮箱) from a CSV or Excel file into the gradebook")
     p.add_argument("file")
     p.add_argument("--sheet", default=None, help="Excel sheet name (default: the first sheet)")
-    p.add_argument("--root", default=None)
-    p.set_defaults(run=_roster)
 
-    p = sub.add_parser("demo", help="release, synthetic cohort, grade, feedback, export and report, end to end")
+    p = command("demo", _demo, "release, synthetic cohort, grade, feedback, export and report, end to end")
     p.add_argument("--dir", default=None, help="scratch course folder (default: ./demo)")
     p.add_argument("--assignments", default=None, help="comma-separated (default: all in source/)")
-    p.add_argument("--workers", type=int, default=None)
-    p.add_argument("--root", default=None)
-    p.set_defaults(run=_demo)
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: number of cores)")
     return parser
 
 
