@@ -11,8 +11,9 @@
 from __future__ import annotations
 
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+from traitlets import Int
 
-from .sanitize import forget_duplicates, sanitize_notebook
+from .sanitize import MAX_ANSWER_CHARS, forget_duplicates, sanitize_notebook
 
 
 class ForgetDuplicates(NbGraderPreprocessor):
@@ -26,8 +27,10 @@ class ForgetDuplicates(NbGraderPreprocessor):
 class StripTraineeCode(NbGraderPreprocessor):
     """Keep only literal answers in answer cells and empty cells the trainee added."""
 
+    max_answer_chars = Int(MAX_ANSWER_CHARS, help="Answers longer than this are cut (and the summary says so).").tag(config=True)
+
     def preprocess(self, nb, resources):
-        removed = sanitize_notebook(nb)
+        removed = sanitize_notebook(nb, self.max_answer_chars)
         for line in removed:
             self.log.warning("kefu sanitiser: %s", line)
         return nb, resources
