@@ -3,17 +3,25 @@
 ``configure(c)`` is called from the course's nbgrader_config.py:
 - autograde: ``ForgetDuplicates`` repairs what nbgrader's DeduplicateIds leaves behind;
 - autograde: after nbgrader's OverwriteCells restores instructor cells, ``StripTraineeCode``
-  removes every piece of trainee code (see ``sanitize``), so hostile submissions cannot run;
-- generate_feedback: ``ClearHiddenTests`` strips hidden tests from the feedback (nbgrader #917)
-  and ``HideTracebacks`` keeps tracebacks from quoting them.
+  removes every piece of trainee code and makes trainee text inert (see ``sanitize``), so
+  hostile submissions cannot run, in the kernel or in a browser;
+- every HTML page nbconvert renders from a notebook (formgrader's submission view, feedback):
+  ``RenderSafely`` sanitises outputs with nbconvert's SanitizeHTML and makes trainee cells inert
+  again, since nbgrader's formgrade and feedback templates render markdown unsanitised;
+- generate_feedback: ``ClearHiddenTests`` strips hidden tests from the feedback (nbgrader #917),
+  ``HideTracebacks`` keeps tracebacks from quoting them, and ``RefuseLeaks`` fails a trainee's
+  feedback if an instructor cell still shows a hidden test or solution.
 """
 
 from __future__ import annotations
 
+from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from traitlets import Int
 
-from .sanitize import MAX_ANSWER_CHARS, forget_duplicates, sanitize_notebook
+from . import markers
+from .html_safety import clean_markdown
+from .sanitize import MAX_ANSWER_CHARS, forget_duplicates, instructor_cell, sanitize_notebook
 
 
 class ForgetDuplicates(NbGraderPreprocessor):
@@ -36,6 +44,27 @@ class StripTraineeCode(NbGraderPreprocessor):
         return nb, resources
 
 
+class RenderSafely(SanitizeHTML):
+    """Before a notebook becomes a page: no live output (nbconvert's SanitizeHTML drops scripts
+    and unknown mimetypes, cleans HTML), trainee markdown and raw cells inert, no nbgrader marker
+    in trainee cells. Instructor cells keep their markdown (their source is nbgrader-restored)."""
+
+    def preprocess(self, nb, resources):
+        nb.metadata.pop("widgets", None)  # widget state is rendered into a <script> element
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            cell.outputs = self.sanitize_code_outputs(cell.get("outputs", []))
+        if instructor_cell(cell):
+            return cell, resources
+        cell.source = markers.neutralise(cell.source)
+        if cell.cell_type in ("markdown", "raw"):
+            cell.source = clean_markdown(cell.source)
+            cell.pop("attachments", None)
+        return cell, resources
+
+
 class HideTracebacks(NbGraderPreprocessor):
     """Feedback shows an error's name and message, never its traceback: a traceback quotes the
     lines around the failing one, hidden tests included."""
@@ -45,6 +74,19 @@ class HideTracebacks(NbGraderPreprocessor):
             if output.get("output_type") == "error":
                 output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
         return cell, resources
+
+
+class RefuseLeaks(NbGraderPreprocessor):
+    """Last before rendering feedback: an instructor cell that still holds an nbgrader marker
+    would show a hidden test or solution, so this trainee's feedback fails instead."""
+
+    def preprocess(self, nb, resources):
+        from .feedback import leaks
+
+        found = leaks(nb)
+        if found:
+            raise RuntimeError(f"feedback would reveal hidden tests or solutions: {'; '.join(found)}")
+        return nb, resources
 
 
 def configure(c) -> None:
@@ -57,6 +99,10 @@ def configure(c) -> None:
     sanitize.insert(sanitize.index(DeduplicateIds) + 1, ForgetDuplicates)
     c.Autograde.sanitize_preprocessors = sanitize
     feedback = GenerateFeedback.class_traits()["preprocessors"].default()
-    feedback.insert(feedback.index(GetGrades) + 1, ClearHiddenTests)
-    feedback.insert(feedback.index(ClearHiddenTests) + 1, HideTracebacks)
+    at = feedback.index(GetGrades) + 1
+    feedback[at:at] = [ClearHiddenTests, HideTracebacks, RefuseLeaks]
     c.GenerateFeedback.preprocessors = feedback
+    # Every HTMLExporter: formgrader's submission view and generate_feedback. The exporter's own
+    # preprocessors run before nbgrader's, so trainee markers are broken before ClearHiddenTests.
+    c.HTMLExporter.preprocessors = [RenderSafely]
+    c.HTMLExporter.sanitize_html = True  # nbconvert's templates then clean output HTML too

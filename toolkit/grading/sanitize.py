@@ -156,6 +156,14 @@ def forget_duplicates(nb) -> None:
             del metadata["nbgrader"]
 
 
+def instructor_cell(cell) -> bool:
+    """A cell whose source is the instructor's: a locked, test or task cell known to nbgrader
+    (OverwriteCells restores its source and drops the grade_id of cells the gradebook lacks)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade_id")) and not meta.get("solution") and bool(
+        meta.get("locked") or meta.get("grade") or meta.get("task"))
+
+
 def _sanitize_text_cell(cell, meta: dict, source: str, limit: int) -> list[str]:
     """A markdown or raw cell: the hand-graded answer is made inert, an added cell is emptied."""
     if meta.get("solution") and meta.get("grade_id"):  # the hand-graded answer: trainee text
@@ -165,8 +173,8 @@ def _sanitize_text_cell(cell, meta: dict, source: str, limit: int) -> list[str]:
         cell["source"] = clean_markdown(neutralise(source[:limit]))
         cell.pop("attachments", None)  # no image of the trainee's is ever loaded
         return report
-    if meta.get("grade_id") and (meta.get("locked") or meta.get("grade") or meta.get("task")):
-        return []  # instructor cells: nbgrader's OverwriteCells has restored their source
+    if instructor_cell(cell):
+        return []  # nbgrader's OverwriteCells has restored its source
     if not source.strip():
         return []
     first = _CONTROL.sub(" ", source.strip().splitlines()[0])
