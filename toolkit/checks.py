@@ -350,12 +350,15 @@ def _finding(code: str, view: View, original: str, start: int, end: int, message
     return Finding(code, message or _MESSAGES[code].format(m=matched), o_start, o_end, matched)
 
 
-def review_reply(text: str) -> Review:
+def review_reply(text: str, customer: str | None = None) -> Review:
     """Judge a staff reply against the service-language standards (seeds 000, 001, 002).
 
     Findings: forbidden phrases, 你 where 您 is due, commands, bare refusals (also a bare 不),
     uncertain wording, vague promises (我尽可能 instead of 我会), interrogating tone.
     Polite markers (您好/请/谢谢/对不起/抱歉…) raise the score.
+
+    ``customer``: the customer's turn the reply answers (optional); with it the reply must also
+    address the customer's matter.
     """
     with_punct, bare = _require_text(text)
     t = with_punct.text
