@@ -38,6 +38,9 @@ c.LimitOutput.max_traceback = 40
 # the variable and shows this stub where the model answer was.
 c.ClearSolutions.code_stub = {"python": '"……"  # 在引号里写上你的答案'}
 c.ClearSolutions.text_stub = "在这里写下你的回答。"
+# Trainee answers longer than this are cut at autograde (and the summary says so): a reply is a
+# sentence or a paragraph, and a huge one must not slow grading down.
+c.StripTraineeCode.max_answer_chars = 20_000
 
 # Collect refuses a submission filed under another trainee's name (toolkit/grading/exchange.py).
 c.ExchangeFactory.collect = "toolkit.grading.exchange.OwnerCheckedCollect"

@@ -435,3 +435,20 @@ def test_feedback_refuses_a_course_config_that_does_not_check_for_leaks(hostile_
     result = _kefu(["feedback", ASSIGNMENT], course)
     assert result.returncode == 1 and "must call toolkit.grading.nbgrader_hooks.configure(c)" in result.stderr
     assert page.read_bytes() == kept
+
+
+def test_the_answer_limit_is_nbgrader_configuration():
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from toolkit.grading.nbgrader_hooks import StripTraineeCode
+
+    course = PyFileConfigLoader("nbgrader_config.py", path=str(Path(__file__).resolve().parents[1])).load_config()
+    assert StripTraineeCode(config=course).max_answer_chars == MAX_ANSWER_CHARS
+    config = Config()
+    config.StripTraineeCode.max_answer_chars = 4
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [_answer_cell('回答1 = "您好，请问"')]
+    StripTraineeCode(config=config).preprocess(nb, {})
+    assert nb.cells[0].source == "回答1 = '您好，请'\n"
+    assert nb.metadata["kefu"]["removed"] == ["q1-answer: answer cut at 4 characters"]
