@@ -28,6 +28,10 @@ MAX_ANSWER_CHARS = 20_000
 # Python's parser costs ~10 µs per statement: a long cell made of many small pieces (lines,
 # statements, list items) is not an answer and is voided unparsed, so it cannot stall grading.
 PARSE_LIMIT, MAX_PIECES = 100_000, 10_000
+# String literals and comments, so that commas and lines inside a long answer do not count as pieces.
+_STRINGS = re.compile(  # unrolled loops ("[^"]*(?:\\.[^"]*)*"): runs at C speed, no backtracking
+    r'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""' r"|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''"
+    r'|"[^"\\\n]*(?:\\.[^"\\\n]*)*"' r"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'" r"|#[^\n]*", re.S)
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # lines as ast counts them (not \f, \v, ...)
 _TAG = re.compile(r"<[A-Za-z!/?]")  # something a browser would read as markup
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # no terminal escapes in the instructor's summary
@@ -107,7 +111,7 @@ def answer_names(source: str) -> list[str]:
 def literal_answers(source: str, limit: int = MAX_ANSWER_CHARS) -> tuple[str, list[str], bool]:
     """Split an answer cell into (kept source, descriptions of removed statements, whether the
     answer was cut at ``limit`` characters)."""
-    if len(source) > PARSE_LIMIT and sum(map(source.count, "\n;,")) > MAX_PIECES:
+    if len(source) > PARSE_LIMIT and sum(map(_STRINGS.sub("", source).count, "\n;,")) > MAX_PIECES:
         return "", [f"{len(source)} characters of code with too many statements (not parsed)"], False
     try:
         tree = ast.parse(source)
