@@ -23,7 +23,7 @@ from functools import cache
 
 import ahocorasick
 
-from . import kb
+from . import kb, segment
 from .literals import required_literals
 from .normalize import View, phrase_key, views
 
@@ -167,11 +167,123 @@ def _cues() -> dict[str, dict[str, re.Pattern]]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """One ordered rule of a classifier section of ``cues.toml`` (see the comment at its top)."""
+
+    pattern: re.Pattern
+    label: str
+    why: str
+    scope: str  # "all" | "main" (after a leading condition clause) | "last" (the last clause)
+    requires: re.Pattern | None  # must also match: in the clauses before the last for scope "last"
+    not_after: re.Pattern | None  # the cue is a topic, not a cue, when this follows it
+    word_before: re.Pattern | None  # the word just before the cue must be one of these
+    unless_last_word: re.Pattern | None  # the rule does not apply when the last word is one of these
+    unless: re.Pattern | None  # ... nor when this matches anywhere
+
+
+def _optional(table: Mapping, key: str) -> re.Pattern | None:
+    return re.compile(table[key]) if key in table else None
+
+
 @cache
-def _rules(section: str) -> tuple[tuple[tuple[re.Pattern, str, str], ...], Mapping]:
-    """Ordered (pattern, label, why) rules and the default of a classifier section."""
+def _rules(section: str) -> tuple[tuple[_Rule, ...], Mapping]:
+    """Ordered rules and the default of a classifier section."""
     table = kb.load("cues")[section]
-    return tuple((re.compile(r["pattern"]), r["label"], r["why"]) for r in table["rule"]), table["default"]
+    rules = tuple(
+        _Rule(re.compile(r["pattern"]), r["label"], r["why"], r.get("scope", "all"), _optional(r, "requires"),
+              _optional(r, "not_after"), _optional(r, "word_before"), _optional(r, "unless_last_word"), _optional(r, "unless"))
+        for r in table["rule"]
+    )
+    return rules, table["default"]
+
+
+# ----------------------------------------------------------------------------- words, not substrings
+
+
+@cache
+def _words_table() -> dict[str, re.Pattern]:
+    return {key: re.compile(value) for key, value in kb.load("cues")["words"].items() if isinstance(value, str)}
+
+
+class _Text:
+    """A normalised text with what the rules need: its fixed expressions and clauses (built lazily)."""
+
+    __slots__ = ("text", "_opaque")
+
+    def __init__(self, text: str):
+        self.text = text
+        self._opaque = None
+
+    @property
+    def opaque(self) -> tuple[tuple[int, int], ...]:
+        if self._opaque is None:
+            self._opaque = segment.opaque_spans(_words_table()["opaque"], self.text)
+        return self._opaque
+
+    def is_word(self, start: int, end: int) -> bool:
+        """A cue counts only as whole words: not inside a fixed expression, not cutting a word."""
+        if end <= start:
+            return True
+        for a, b in self.opaque:
+            if a < end and start < b and (a, b) != (start, end):
+                return False
+        return not segment.crosses(self.text, start, end)
+
+    def main_start(self) -> int:
+        """Where the main clause begins when the text opens with a condition (如果……，)."""
+        m = _words_table()["condition"].match(self.text)
+        return m.end() if m else 0
+
+    def last_start(self) -> int:
+        """Where the last clause begins (after the last comma or semicolon before the end)."""
+        body = self.text.rstrip(_EDGE_PUNCTUATION)
+        cut = max(body.rfind(sep) for sep in ",;，；")
+        return cut + 1 if cut >= 0 else 0
+
+    def find(self, pattern: re.Pattern, start: int = 0, end: int | None = None, not_after: re.Pattern | None = None):
+        """The first match of ``pattern`` in ``text[start:end]`` that is made of whole words."""
+        end = len(self.text) if end is None else end
+        pos = start
+        while (m := pattern.search(self.text, pos, end)) is not None:
+            if self.is_word(m.start(), m.end()) and not (not_after and not_after.match(self.text, m.end())):
+                return m
+            pos = m.start() + 1
+            if pos > end:
+                break
+        return None
+
+    def word_before(self, index: int) -> str:
+        for s, e in segment.spans(self.text):
+            if e == index:
+                return self.text[s:e]
+        return ""
+
+    def last_word(self) -> str:
+        body = self.text.rstrip(_EDGE_PUNCTUATION + "吗呢吧啊呀么")
+        return self.word_before(len(body)) if body else ""
+
+
+def _apply(rule: _Rule, t: _Text) -> re.Match | None:
+    if rule.unless_last_word and rule.unless_last_word.fullmatch(t.last_word()):
+        return None
+    if rule.unless and rule.unless.search(t.text):
+        return None
+    start, lead_end = 0, None
+    if rule.scope == "main":
+        start = t.main_start()
+    elif rule.scope == "last":
+        start = lead_end = t.last_start()
+        if start == 0:
+            return None
+    if rule.requires and not t.find(rule.requires, 0, lead_end):
+        return None
+    pos = start
+    while (m := t.find(rule.pattern, pos, not_after=rule.not_after)) is not None:
+        if not rule.word_before or rule.word_before.fullmatch(t.word_before(m.start())):
+            return m
+        pos = m.start() + 1
+    return None
 
 
 # ----------------------------------------------------------------------------- questions
@@ -188,11 +300,14 @@ def _cue(m: re.Match) -> str:
 def _classify(section: str, text: str) -> Label:
     """Run the ordered rules of ``cues.toml``'s ``section``: the first that matches decides."""
     text_view, _ = _require_text(text)
+    t = _Text(text_view.text)
     rules, default = _rules(section)
-    for pattern, label, why in rules:
-        if m := pattern.search(text_view.text):
+    for rule in rules:
+        if m := _apply(rule, t):
             cue = _cue(m)
-            return Label(label, why.format(cue=cue), cue)
+            if rule.word_before:  # quote the word the rule looked at too (会员等级是什么)
+                cue = t.word_before(m.start()) + cue
+            return Label(rule.label, rule.why.format(cue=cue), cue)
     return Label(default["label"], default["why"])
 
 
