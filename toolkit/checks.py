@@ -228,7 +228,7 @@ class _Text:
         for a, b in self.opaque:
             if a < end and start < b and (a, b) != (start, end):
                 return False
-        return not segment.crosses(self.text, start, end)
+        return not segment.crosses(self.text, start, end, self.opaque)
 
     def main_start(self) -> int:
         """Where the main clause begins when the text opens with a condition (如果……，)."""
@@ -254,7 +254,7 @@ class _Text:
         return None
 
     def word_before(self, index: int) -> str:
-        for s, e in segment.spans(self.text):
+        for s, e in segment.spans(self.text, self.opaque):
             if e == index:
                 return self.text[s:e]
         return ""
@@ -550,32 +550,44 @@ _COMPLAINT_WHY = {
 }
 
 
+@cache
+def _complaint_cues() -> dict[str, re.Pattern]:
+    cues = dict(_cues()["complaint"])
+    topic = kb.load("cues")["complaint"]["topic"]
+    for name in ("demand", "request"):  # a remedy word followed by a topic noun is a topic
+        cues[name] = re.compile(f"(?:{cues[name].pattern})(?!{topic})")
+    return cues
+
+
 def complaint_type(text: str) -> Label:
-    """"solve" | "vent" | "expect" for a customer's complaint (seed 004's cues)."""
+    """"solve" | "vent" | "expect" for a customer's complaint (seed 004).
+
+    solve: a clear request for a remedy (calm or angry), or facts of a case; vent: anger or the same
+    words repeated, with no request; expect: positive evidence only (wishes, suggestions, comparisons
+    with others), never just the absence of anger.
+    """
     with_punct, _ = _require_text(text)
-    t = with_punct.text
-    cues = _cues()["complaint"]
-    demand = cues["demand"].search(t)
-    anger = cues["anger"].search(t)
-    wish = cues["wish"].search(t) or cues["compare"].search(t)
-    improvement = wish and (cues["future"].search(t) or cues["compare"].search(t))
-    facts = cues["facts"].search(t)
-    if demand and not improvement:
-        kind, m = "solve", demand
-    elif wish and not anger:
+    t = _Text(with_punct.text)
+    cues = _complaint_cues()
+    request = t.find(cues["request"])
+    demand = request or t.find(cues["demand"])
+    anger = t.find(cues["anger"])
+    wish = t.find(cues["wish"]) or t.find(cues["compare"])
+    improvement = wish and (t.find(cues["future"]) or t.find(cues["compare"]))
+    if improvement and not anger:
         kind, m = "expect", wish
-    elif demand:
-        kind, m = "solve", demand
-    elif anger:
+    elif request:
+        kind, m = "solve", request
+    elif anger:  # remedy words shouted, repeated or sneered at are not a request
         kind, m = "vent", anger
     elif wish:
         kind, m = "expect", wish
-    elif facts:
-        kind, m = "solve", facts
-    else:  # calm, no demand: venting needs anger (seed 004), so it is an expectation
-        kind, m = "expect", None
+    elif demand:
+        kind, m = "solve", demand
+    else:  # a calm account of the matter: the customer wants it solved
+        kind, m = "solve", t.find(cues["facts"])
     cue = _cue(m) if m else ""
-    return Label(kind, _COMPLAINT_WHY[kind].format(cue=cue or "语气平和"), cue)
+    return Label(kind, _COMPLAINT_WHY[kind].format(cue=cue or "讲清了遇到的问题"), cue)
 
 
 # ----------------------------------------------------------------------------- time limits

@@ -27,12 +27,23 @@ def _tokenizer():
 
 
 @lru_cache(maxsize=8192)
-def spans(text: str) -> tuple[tuple[int, int], ...]:
-    """(start, end) of each word of ``text``, left to right, covering the whole text."""
+def spans(text: str, fixed: tuple[tuple[int, int], ...] = ()) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each word of ``text``, left to right, covering the whole text.
+
+    ``fixed``: sorted, non-overlapping spans that are words as they stand (fixed expressions); the
+    text between them is cut on its own, so jieba cannot glue a fixed word to its neighbour
+    (运费险|要是, not 运费|险要|是).
+    """
     out, pos = [], 0
-    for word in _tokenizer().cut(text, HMM=True):
-        out.append((pos, pos + len(word)))
-        pos += len(word)
+    for start, end in (*fixed, (len(text), len(text))):
+        if start < pos:
+            continue
+        for word in _tokenizer().cut(text[pos:start], HMM=True) if start > pos else ():
+            out.append((pos, pos + len(word)))
+            pos += len(word)
+        if end > start:
+            out.append((start, end))
+        pos = end
     return tuple(out)
 
 
@@ -41,23 +52,18 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(text[s:e] for s, e in spans(text))
 
 
-@lru_cache(maxsize=8192)
-def _starts_ends(text: str) -> tuple[frozenset[int], frozenset[int]]:
-    ws = spans(text)
-    return frozenset(s for s, _ in ws), frozenset(e for _, e in ws)
 
 
 
-def crosses(text: str, start: int, end: int) -> bool:
+def crosses(text: str, start: int, end: int, fixed: tuple[tuple[int, int], ...] = ()) -> bool:
     """True when ``text[start:end]`` begins inside a word and runs on past it (要是 in 主要|是).
 
     A match lying inside one word (难 in 太难) is not crossing. Only the start is judged: rules end
     in open-ended patterns (如果……能) whose last character may well begin a longer word.
     """
-    starts, _ = _starts_ends(text)
-    if start in starts:
-        return False
-    for s, e in spans(text):
+    for s, e in spans(text, fixed):
+        if s == start:
+            return False
         if s < start < e:
             return end > e
     return False
