@@ -29,7 +29,7 @@ from .normalize import View, phrase_key, views
 
 __all__ = [
     "Label", "Hit", "Finding", "Review", "Part", "ThreeF", "FabOrder", "Deadlines", "Rate",
-    "classify_question", "spin_type", "fab_label", "fab_order", "fab_in_order", "find_forbidden",
+    "classify_question", "question_fault", "spin_type", "fab_label", "fab_order", "fab_in_order", "find_forbidden",
     "review_reply", "three_f", "complaint_type", "complaint_deadlines", "speech_rate",
 ]
 
@@ -230,6 +230,12 @@ class _Text:
                 return False
         return not segment.crosses(self.text, start, end, self.opaque)
 
+    def whole_words(self, pattern: re.Pattern) -> re.Match | None:
+        """The first match of ``pattern`` that begins and ends on word boundaries (网络 not in 网络游戏)."""
+        spans = segment.spans(self.text, self.opaque)
+        starts, ends = {s for s, _ in spans}, {e for _, e in spans}
+        return next((m for m in pattern.finditer(self.text) if m.start() in starts and m.end() in ends), None)
+
     def main_start(self) -> int:
         """Where the main clause begins when the text opens with a condition (如果……，)."""
         m = _words_table()["condition"].match(self.text)
@@ -324,6 +330,59 @@ def classify_question(text: str) -> Label:
 def spin_type(text: str) -> Label:
     """"situation" | "problem" | "implication" | "need-payoff" for a sales question (seed 001)."""
     return _classify("spin", text)
+
+
+_FAULT_WHY = {
+    "not-chinese": "请用中文提问：客户听的是中文。",
+    "fragment": "“{cue}”还不是一个完整的问题：请写出要问客户的具体内容，例如“请问您遇到了什么问题？”",
+    "rhetorical": "“{cue}”是反问或责问的口气，暗含责怪客户，不是好的提问；请心平气和地询问客户的情况。",
+    "off-topic": "这个问题和客户的事情无关：请围绕客户刚才说的情况提问。",
+}
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[a-z]")
+
+
+def _bigrams(text: str, common: re.Pattern) -> set[str]:
+    """Pairs of adjacent Chinese characters, less those made only of very common ones."""
+    han = "".join(_HAN.findall(text))
+    return {han[i:i + 2] for i in range(len(han) - 1) if not common.fullmatch(han[i]) or not common.fullmatch(han[i + 1])}
+
+
+def question_fault(text: str, customer: str | None = None) -> Label | None:
+    """Why ``text`` is not a usable question in a service conversation, or None if it is one.
+
+    "fragment" (no matter asked about: 如果, 为什么呢?), "rhetorical" (反问/责问 that blames the customer:
+    你为什么不自己查一下?), "off-topic" (nothing to do with the customer or the matter of ``customer``,
+    the customer's turn: 为什么香蕉是黄的?), "not-chinese". The Label's ``.why`` is the Chinese reason.
+    """
+    with_punct, _ = _require_text(text)
+    t = _Text(with_punct.text)
+    cues = _cues()["question_fault"]
+    if not _HAN.search(t.text):
+        code = "not-chinese" if _LATIN.search(t.text) else "fragment"
+        return Label(code, _FAULT_WHY[code].format(cue=text.strip()), text.strip())
+    words = [t.text[s:e] for s, e in segment.spans(t.text, t.opaque)]
+    content = [w for w in words if _HAN.search(w) and not cues["function"].fullmatch(w)]
+    if not content:
+        cue = t.text.strip(_EDGE_PUNCTUATION) or t.text
+        return Label("fragment", _FAULT_WHY["fragment"].format(cue=cue), cue)
+    m = t.find(cues["rhetorical"])
+    hit = next((h for h in _forbidden_hits(text, with_punct, views(text)[1]) if h.category == "责问与反问"), None)
+    if m or hit:
+        cue = _cue(m) if m else hit.matched
+        return Label("rhetorical", _FAULT_WHY["rhetorical"].format(cue=cue), cue)
+    if t.whole_words(cues["service"]):
+        return None
+    if customer is not None:
+        turn = views(customer)[0].text if isinstance(customer, str) and customer.strip() else ""
+        shared = (set(_HAN.findall(t.text)) & set(_HAN.findall(turn))) - set(cues["common"].findall(t.text))
+        # one shared rare character can be chance (手机壳 / 机票); a shared pair of them or a word is not
+        if len(shared) < 2 and not _bigrams(t.text, cues["common"]) & _bigrams(turn, cues["common"]):
+            return Label("off-topic", _FAULT_WHY["off-topic"], "")
+        return None
+    if re.search("[您你贵咱]", t.text):  # addresses the customer: without their turn we cannot tell
+        return None
+    return Label("off-topic", _FAULT_WHY["off-topic"], "")
 
 
 _FAB_RANK = {"F": 0, "A": 1, "B": 2}
