@@ -340,6 +340,7 @@ _FAULT_WHY = {
 }
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[a-z]")
+_ALNUM = re.compile(r"[a-z0-9][a-z0-9.\-]*")
 
 
 def _bigrams(text: str, common: re.Pattern) -> set[str]:
@@ -362,7 +363,7 @@ def question_fault(text: str, customer: str | None = None) -> Label | None:
         code = "not-chinese" if _LATIN.search(t.text) else "fragment"
         return Label(code, _FAULT_WHY[code].format(cue=text.strip()), text.strip())
     words = [t.text[s:e] for s, e in segment.spans(t.text, t.opaque)]
-    content = [w for w in words if _HAN.search(w) and not cues["function"].fullmatch(w)]
+    content = [w for w in words if (_HAN.search(w) and not cues["function"].fullmatch(w)) or _ALNUM.fullmatch(w)]
     if not content:
         cue = t.text.strip(_EDGE_PUNCTUATION) or t.text
         return Label("fragment", _FAULT_WHY["fragment"].format(cue=cue), cue)
@@ -379,10 +380,7 @@ def question_fault(text: str, customer: str | None = None) -> Label | None:
         # one shared rare character can be chance (手机壳 / 机票); a shared pair of them or a word is not
         if len(shared) < 2 and not _bigrams(t.text, cues["common"]) & _bigrams(turn, cues["common"]):
             return Label("off-topic", _FAULT_WHY["off-topic"], "")
-        return None
-    if re.search("[您你贵咱]", t.text):  # addresses the customer: without their turn we cannot tell
-        return None
-    return Label("off-topic", _FAULT_WHY["off-topic"], "")
+    return None  # without the customer's turn, what is on topic cannot be told
 
 
 _FAB_RANK = {"F": 0, "A": 1, "B": 2}
