@@ -611,6 +611,8 @@ _COMPLAINT_WHY = {
 def _complaint_cues() -> dict[str, re.Pattern]:
     cues = dict(_cues()["complaint"])
     topic = kb.load("cues")["complaint"]["topic"]
+    cues["topic_noun"] = re.compile(topic)
+    cues["topic"] = re.compile(f"(?:{cues['demand'].pattern})(?={topic})")
     for name in ("demand", "request"):  # a remedy word followed by a topic noun is a topic
         cues[name] = re.compile(f"(?:{cues[name].pattern})(?!{topic})")
     return cues
@@ -641,6 +643,10 @@ def complaint_type(text: str) -> Label:
         kind, m = "expect", wish
     elif demand:
         kind, m = "solve", demand
+    elif topic := t.find(cues["topic"]):  # talks about how the service works (退货流程), asks no remedy
+        kind, m = "expect", topic
+        noun = cues["topic_noun"].match(t.text, m.end())
+        m = re.match(".+", t.text[m.start():noun.end()])  # quote 退货流程, not just 退货
     else:  # a calm account of the matter: the customer wants it solved
         kind, m = "solve", t.find(cues["facts"])
     cue = _cue(m) if m else ""
