@@ -177,7 +177,7 @@ class _Rule:
     scope: str  # "all" | "main" (after a leading condition clause) | "last" (the last clause)
     requires: re.Pattern | None  # must also match: in the clauses before the last for scope "last"
     not_after: re.Pattern | None  # the cue is a topic, not a cue, when this follows it
-    word_before: re.Pattern | None  # the word just before the cue must be one of these
+    before: re.Pattern | None  # the text just before the cue must end like this (a fact noun: 等级)
     unless_last_word: re.Pattern | None  # the rule does not apply when the last word is one of these
     unless: re.Pattern | None  # ... nor when this matches anywhere
 
@@ -192,7 +192,7 @@ def _rules(section: str) -> tuple[tuple[_Rule, ...], Mapping]:
     table = kb.load("cues")[section]
     rules = tuple(
         _Rule(re.compile(r["pattern"]), r["label"], r["why"], r.get("scope", "all"), _optional(r, "requires"),
-              _optional(r, "not_after"), _optional(r, "word_before"), _optional(r, "unless_last_word"), _optional(r, "unless"))
+              _optional(r, "not_after"), _optional(r, "before"), _optional(r, "unless_last_word"), _optional(r, "unless"))
         for r in table["rule"]
     )
     return rules, table["default"]
@@ -286,7 +286,7 @@ def _apply(rule: _Rule, t: _Text) -> re.Match | None:
         return None
     pos = start
     while (m := t.find(rule.pattern, pos, not_after=rule.not_after)) is not None:
-        if not rule.word_before or rule.word_before.fullmatch(t.word_before(m.start())):
+        if not rule.before or rule.before.search(t.text, 0, m.start()):
             return m
         pos = m.start() + 1
     return None
@@ -311,7 +311,7 @@ def _classify(section: str, text: str) -> Label:
     for rule in rules:
         if m := _apply(rule, t):
             cue = _cue(m)
-            if rule.word_before:  # quote the word the rule looked at too (会员等级是什么)
+            if rule.before:  # quote the word the rule looked at too (会员等级是什么)
                 cue = t.word_before(m.start()) + cue
             return Label(rule.label, rule.why.format(cue=cue), cue)
     return Label(default["label"], default["why"])

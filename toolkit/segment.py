@@ -1,27 +1,49 @@
 """Word segmentation for the classifiers, so a cue is matched as a word and not inside another word
 (主要是 holds the letters of 要是, but its words are 主要 + 是).
 
-jieba is imported and its dictionary built on the FIRST call (about 0.5 s to import and 1-2 s to
-build the prefix dictionary the first time on a machine, then ~0.5 s from its cache), so that
-``import toolkit.checks`` stays fast. Texts are the normalised view of ``toolkit.normalize``
-(Simplified, half-width punctuation, no whitespace); offsets index that text.
+jieba is imported and its dictionary loaded on the FIRST call, so that ``import toolkit.checks``
+stays fast. Its full dictionary (349,046 words) takes seconds to load even from jieba's cache; the
+classifiers only need to know where common words begin, so the segmenter uses the most frequent
+``TOP_WORDS`` words of it, written once per machine to the temporary directory (next to jieba's own
+cache): see the closing notes of issue 8 for the first-call figures. Texts are the normalised view of
+``toolkit.normalize`` (Simplified, half-width punctuation, no whitespace); offsets index that text.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from functools import cache, lru_cache
+from pathlib import Path
 
-__all__ = ["words", "spans", "crosses", "opaque_spans"]
+__all__ = ["words", "spans", "crosses", "opaque_spans", "TOP_WORDS"]
+
+TOP_WORDS = 50_000
+
+
+def _dictionary(jieba) -> Path:
+    """jieba's dictionary cut to its TOP_WORDS most frequent words (built once, then reused)."""
+    import os
+    import tempfile
+
+    source = Path(jieba.__file__).parent / "dict.txt"
+    target = Path(tempfile.gettempdir()) / f"kefu-jieba-{TOP_WORDS}-{source.stat().st_size}.txt"
+    if not target.exists():
+        lines = source.read_text(encoding="utf-8").splitlines()
+        lines.sort(key=lambda line: -int(line.split(" ")[1]))
+        partial = target.with_name(f"{target.name}.{os.getpid()}")
+        partial.write_text("\n".join(lines[:TOP_WORDS]) + "\n", encoding="utf-8")
+        os.replace(partial, target)  # atomic: concurrent first calls never read half a file
+    return target
 
 
 @cache
 def _tokenizer():
-    import jieba  # lazy: ~0.5 s import
+    import logging  # lazy, like jieba itself: keeps `import toolkit.checks` light
+
+    import jieba  # ~0.5 s to import
 
     jieba.setLogLevel(logging.WARNING)  # keep "Building prefix dict…" out of trainees' notebooks
-    tokenizer = jieba.Tokenizer()
+    tokenizer = jieba.Tokenizer(str(_dictionary(jieba)))
     tokenizer.initialize()
     return tokenizer
 
@@ -38,7 +60,9 @@ def spans(text: str, fixed: tuple[tuple[int, int], ...] = ()) -> tuple[tuple[int
     for start, end in (*fixed, (len(text), len(text))):
         if start < pos:
             continue
-        for word in _tokenizer().cut(text[pos:start], HMM=True) if start > pos else ():
+        # No HMM: a run of unknown characters stays single characters, which can never be "cut" by a
+        # cue; the HMM glues such runs to their neighbours (用户|名是|什么) and would hide real cues.
+        for word in _tokenizer().cut(text[pos:start], HMM=False) if start > pos else ():
             out.append((pos, pos + len(word)))
             pos += len(word)
         if end > start:
