@@ -343,6 +343,13 @@ _LATIN = re.compile(r"[a-z]")
 _ALNUM = re.compile(r"[a-z0-9][a-z0-9.\-]*")
 
 
+@cache
+def _neutral_word() -> re.Pattern:
+    """A word made only of function words, generic words and very common characters."""
+    cues = _cues()["question_fault"]
+    return re.compile("(?:" + "|".join(cues[k].pattern for k in ("generic", "common", "function")) + ")+")
+
+
 def _bigrams(text: str, common: re.Pattern) -> set[str]:
     """Pairs of adjacent Chinese characters, less those made only of very common ones."""
     han = "".join(_HAN.findall(text))
@@ -372,15 +379,18 @@ def question_fault(text: str, customer: str | None = None) -> Label | None:
     if m or hit:
         cue = _cue(m) if m else hit.matched
         return Label("rhetorical", _FAULT_WHY["rhetorical"].format(cue=cue), cue)
-    if t.whole_words(cues["service"]):
+    if customer is None or t.whole_words(cues["service"]):  # without the customer's turn, topic is not judged
         return None
-    if customer is not None:
-        turn = views(customer)[0].text if isinstance(customer, str) and customer.strip() else ""
-        shared = (set(_HAN.findall(t.text)) & set(_HAN.findall(turn))) - set(cues["common"].findall(t.text))
-        # one shared rare character can be chance (手机壳 / 机票); a shared pair of them or a word is not
-        if len(shared) < 2 and not _bigrams(t.text, cues["common"]) & _bigrams(turn, cues["common"]):
-            return Label("off-topic", _FAULT_WHY["off-topic"], "")
-    return None  # without the customer's turn, what is on topic cannot be told
+    # Off topic: the question brings a subject of its own (香蕉, 明星, 减肥) that the customer's turn does
+    # not share; a question of generic words only (您是什么时候发现的?) is about the customer's matter.
+    if all(_neutral_word().fullmatch(w) for w in content):
+        return None
+    turn = views(customer)[0].text if isinstance(customer, str) and customer.strip() else ""
+    shared = (set(_HAN.findall(t.text)) & set(_HAN.findall(turn))) - set(cues["common"].findall(t.text))
+    # one shared rare character can be chance (手机壳 / 机票); a shared pair of them or a word is not
+    if len(shared) < 2 and not _bigrams(t.text, cues["common"]) & _bigrams(turn, cues["common"]):
+        return Label("off-topic", _FAULT_WHY["off-topic"], "")
+    return None
 
 
 _FAB_RANK = {"F": 0, "A": 1, "B": 2}
