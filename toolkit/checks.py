@@ -9,6 +9,8 @@ Every classifier says WHY: labels are returned as :class:`Label`, a ``str`` subc
 (``classify_question(q) == "open"``) carrying ``.why`` (Chinese reason for the trainee) and
 ``.cue`` (the matched words). Result objects (Review, ThreeF, FabOrder, Deadlines, Rate) carry
 ``.why`` too. Cue words live in ``toolkit/data/cues.toml``; phrase banks in the other data files.
+The classifiers match cues as words (``toolkit.segment``, jieba loaded on first use): a cue that
+begins inside another word (要是 in 主要是) or inside a fixed expression (几天 in 这几天) does not count.
 
 Import cost is kept small (no pandas/Jupyter); data and matchers are built on first use.
 """
