@@ -196,3 +196,13 @@ def test_segmenter_loads_on_first_use_not_on_import():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
     assert "prefix dict" not in out.stderr  # jieba's loading chatter stays out of notebooks
+
+
+def test_knowledge_base_examples_classify_as_labelled():
+    # The course shows these as examples of each type: the checker must agree with every one.
+    for q in kb.load("questions")["question"]:
+        assert checks.classify_question(q["text"]) == q["type"], q["text"]
+    for q in kb.load("spin")["question"]:
+        assert checks.spin_type(q["text"]) == q["type"], q["text"]
+    for case in kb.load("complaints")["case"]:
+        assert checks.complaint_type(case["text"]) == case["type"], case["text"]
