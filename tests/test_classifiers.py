@@ -73,6 +73,16 @@ def test_cue_inside_another_word_does_not_count():
     assert checks.spin_type("航班延误的时候，您最头疼的是什么？") == "problem"
 
 
+def test_segment_crossing_and_fixed_words():
+    text = "主要是网速太慢"
+    assert segment.crosses(text, 1, 3)  # 要是 begins inside 主要 and runs past it
+    assert not segment.crosses(text, 0, 2) and not segment.crosses(text, 6, 7)  # 主要; 慢 inside 太慢
+    text = "退货运费险要是能默认勾选"
+    fixed = ((2, 5),)  # 运费险 kept whole: jieba alone would glue 险要
+    assert (2, 5) in segment.spans(text, fixed) and not segment.crosses(text, 5, 7, fixed)
+    assert sum(e - s for s, e in segment.spans(text, fixed)) == len(text)
+
+
 def test_single_fact_what_is_closed_and_says_which_fact():
     label = checks.classify_question("您的會員等級是什麼？")
     assert label == "closed" and label.cue == "等级是什么" and "“等级是什么”" in label.why

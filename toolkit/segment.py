@@ -31,8 +31,11 @@ def _dictionary(jieba) -> Path:
         lines = source.read_text(encoding="utf-8").splitlines()
         lines.sort(key=lambda line: -int(line.split(" ")[1]))
         partial = target.with_name(f"{target.name}.{os.getpid()}")
-        partial.write_text("\n".join(lines[:TOP_WORDS]) + "\n", encoding="utf-8")
-        os.replace(partial, target)  # atomic: concurrent first calls never read half a file
+        try:
+            partial.write_text("\n".join(lines[:TOP_WORDS]) + "\n", encoding="utf-8")
+            os.replace(partial, target)  # atomic: concurrent first calls never read half a file
+        except OSError:  # no writable temporary directory: the full dictionary, only slower to load
+            return source
     return target
 
 
