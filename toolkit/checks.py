@@ -619,6 +619,8 @@ _COMPLAINT_WHY = {
     "solve": "客户讲清了事实，并提出明确要求“{cue}”，是解决问题的投诉：认真倾听、表示认同，及时处理并答复。",
     "vent": "客户情绪激动（“{cue}”），理由简单重复、没有明确要求，是纯粹为了发泄的投诉：先耐心倾听。",
     "expect": "客户语气平和，提出希望或拿好的例子比较（“{cue}”），是为了某种期待的投诉：表示认同并表达改进的意愿。",
+    "account": "客户平静地讲清了遇到的问题，虽然没有明说要求，也是希望把这件事解决，是解决问题的投诉：认真倾听、表示认同，及时处理并答复。",
+    "topic": "客户谈的是“{cue}”这类服务本身的做法，没有为这件事提出具体要求，是为了某种期待的投诉：表示认同并表达改进的意愿。",
 }
 
 
@@ -659,13 +661,14 @@ def complaint_type(text: str) -> Label:
     elif demand:
         kind, m = "solve", demand
     elif topic := t.find(cues["topic"]):  # talks about how the service works (退货流程), asks no remedy
-        kind, m = "expect", topic
-        noun = cues["topic_noun"].match(t.text, m.end())
-        m = re.match(".+", t.text[m.start():noun.end()])  # quote 退货流程, not just 退货
+        noun = cues["topic_noun"].match(t.text, topic.end())
+        cue = t.text[topic.start():noun.end()].strip(_EDGE_PUNCTUATION)  # quote 退货流程, not just 退货
+        return Label("expect", _COMPLAINT_WHY["topic"].format(cue=cue), cue)
     else:  # a calm account of the matter: the customer wants it solved
-        kind, m = "solve", t.find(cues["facts"])
-    cue = _cue(m) if m else ""
-    return Label(kind, _COMPLAINT_WHY[kind].format(cue=cue or "讲清了遇到的问题"), cue)
+        m = t.find(cues["facts"])
+        return Label("solve", _COMPLAINT_WHY["account"], _cue(m) if m else "")
+    cue = _cue(m)
+    return Label(kind, _COMPLAINT_WHY[kind].format(cue=cue), cue)
 
 
 # ----------------------------------------------------------------------------- time limits
