@@ -151,3 +151,40 @@ class InProcessExecute(NbGraderPreprocessor):
         finally:
             os.chdir(saved_cwd)
         return count
+
+
+class _CachedSchemaValidation:
+    """Stand-in for the ``jsonschema`` module inside nbgrader's metadata validator.
+
+    nbgrader validates every cell's metadata with ``jsonschema.validate``, which re-checks the
+    schema itself on each call: about half of a kernel-free autograde. This does the same
+    validation (the schema checked once, the same best-match error raised) with one validator
+    per schema.
+    """
+
+    def __init__(self):
+        import jsonschema
+
+        self._jsonschema = jsonschema
+        self._validators: dict[int, tuple[dict, object]] = {}
+
+    def validate(self, instance, schema) -> None:
+        entry = self._validators.get(id(schema))
+        if entry is None or entry[0] is not schema:
+            cls = self._jsonschema.validators.validator_for(schema)
+            cls.check_schema(schema)
+            entry = self._validators[id(schema)] = (schema, cls(schema))
+        error = self._jsonschema.exceptions.best_match(entry[1].iter_errors(instance))
+        if error is not None:
+            raise error
+
+    def __getattr__(self, name):  # anything else nbgrader might use stays jsonschema's
+        return getattr(self._jsonschema, name)
+
+
+def cache_metadata_validation() -> None:
+    """Install the cached validation in nbgrader's metadata validator (idempotent)."""
+    from nbgrader.nbgraderformat import common
+
+    if not isinstance(common.jsonschema, _CachedSchemaValidation):
+        common.jsonschema = _CachedSchemaValidation()

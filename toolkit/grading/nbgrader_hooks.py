@@ -51,7 +51,9 @@ def configure(c) -> None:
     from nbgrader.converters.generate_feedback import GenerateFeedback
     from nbgrader.preprocessors import DeduplicateIds, Execute, GetGrades, OverwriteCells
 
-    from .inprocess import InProcessExecute
+    from .inprocess import InProcessExecute, cache_metadata_validation
+
+    cache_metadata_validation()
 
     sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
     sanitize.insert(sanitize.index(OverwriteCells) + 1, StripTraineeCode)
