@@ -32,6 +32,7 @@ c.CourseDirectory.ignore = [
 c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = int(os.environ.get("KEFU_CELL_TIMEOUT", "15"))
 c.Execute.interrupt_on_timeout = True
+c.InProcessExecute.timeout = c.Execute.timeout  # the same per-cell limit without a kernel
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
 # Answer cells are `回答1 = (\n ### BEGIN SOLUTION ... ### END SOLUTION\n)`: the release keeps

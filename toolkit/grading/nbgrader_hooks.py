@@ -90,14 +90,26 @@ class RefuseLeaks(NbGraderPreprocessor):
 
 
 def configure(c) -> None:
+    import os
+
     from nbgrader.converters.autograde import Autograde
     from nbgrader.converters.generate_feedback import GenerateFeedback
-    from nbgrader.preprocessors import DeduplicateIds, GetGrades, OverwriteCells
+    from nbgrader.preprocessors import DeduplicateIds, Execute, GetGrades, OverwriteCells
+
+    from .inprocess import InProcessExecute, cache_metadata_validation
+
+    cache_metadata_validation()
 
     sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
     sanitize.insert(sanitize.index(OverwriteCells) + 1, StripTraineeCode)
     sanitize.insert(sanitize.index(DeduplicateIds) + 1, ForgetDuplicates)
     c.Autograde.sanitize_preprocessors = sanitize
+    # Answers are data after the sanitiser, so no kernel is needed to run the instructor's tests;
+    # KEFU_EXECUTOR=kernel keeps nbgrader's own Execute (a kernel per submission).
+    if os.environ.get("KEFU_EXECUTOR", "inprocess") != "kernel":
+        grade = Autograde.class_traits()["autograde_preprocessors"].default()
+        grade[grade.index(Execute)] = InProcessExecute
+        c.Autograde.autograde_preprocessors = grade
     feedback = GenerateFeedback.class_traits()["preprocessors"].default()
     at = feedback.index(GetGrades) + 1
     feedback[at:at] = [ClearHiddenTests, HideTracebacks, RefuseLeaks]
