@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import ahocorasick
 
@@ -333,7 +333,9 @@ def find_forbidden(text: str) -> list[Hit]:
 
 # ----------------------------------------------------------------------------- reply review
 
-_PENALTY = {"vague-promise": 10, "forbidden": 30, "ni": 10, "command": 25, "bare-refusal": 25, "uncertain": 20, "interrogation": 30}
+_PENALTY = {"vague-promise": 10, "forbidden": 30, "ni": 10, "command": 25, "bare-refusal": 25, "uncertain": 20,
+            "interrogation": 30, "buck": 30, "blame": 35, "sarcasm": 35, "impatience": 30, "abuse": 60,
+            "no-apology": 15, "no-time": 10}
 _MESSAGES = {
     "ni": "“{m}”：对客户要称“您”，不要用“你”。",
     "command": "“{m}”是命令的口气，改成征询：“请您……”或“您能……吗？”",
@@ -341,7 +343,23 @@ _MESSAGES = {
     "interrogation": "“{m}”带有责问、反问的口气，请心平气和地询问或再解释一遍。",
     "bare-refusal": "“{m}”是生硬的拒绝：说明原因，并告诉客户“您可以……”的其他办法。",
     "vague-promise": "“{m}”听起来没把握，改说“我会……”，明确告诉客户您会做什么。",
+    "buck": "“{m}”是推诿：把客户推给别人，自己却什么也不做。请说“我来帮您联系……”，由您负责到底。",
+    "blame": "“{m}”在指责客户。不追究客户的错，先说明情况，再告诉客户怎么解决。",
+    "sarcasm": "“{m}”是讽刺、反问或居高临下的口气，会伤害客户。请平和地说明，或再耐心解释一遍。",
+    "impatience": "“{m}”显得不耐烦。客户没听清就再耐心讲一遍：“可能是我没说清楚，我再为您解释一下……”",
+    "abuse": "“{m}”是辱骂或威胁客户，绝对不能说。请尊重客户，冷静地处理问题。",
 }
+# Findings about the whole reply (no span to highlight: they cover the reply).
+_WHOLE = {
+    "not-chinese": "这句回复不是中文：请用中文回复客户。",
+    "no-content": "只有礼貌用语，没有实际内容：礼貌用语要和解决问题的话一起说，请回应客户的问题，告诉客户您会怎么处理。",
+    "repetition": "回复在重复同样的话：重复不能解决问题，请说清一次，并回应客户的问题。",
+    "off-topic": "回复没有回应客户说的事：先针对客户的问题作答（或询问相关的细节），再谈其他。",
+    "no-apology": "客户遇到了麻烦或在投诉，回复里却没有道歉或理解的话：先说“很抱歉给您添麻烦了”，再讲怎么处理。",
+    "no-time": "答应了回复客户，却没说什么时候：请给出具体时间，例如“今天下午五点前给您回电”。",
+}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_STAGE = re.compile(r"\([^)]*\)|\[[^\]]*\]")  # stage directions in a pair's customer turn: （电话接通…）
 
 
 def _finding(code: str, view: View, original: str, start: int, end: int, message: str | None = None) -> Finding:
@@ -350,19 +368,118 @@ def _finding(code: str, view: View, original: str, start: int, end: int, message
     return Finding(code, message or _MESSAGES[code].format(m=matched), o_start, o_end, matched)
 
 
+@cache
+def _fault_pattern() -> re.Pattern:
+    """All fault cues of ``[review_fault]`` in one alternation: one pass, ``lastgroup`` names the fault."""
+    table = kb.load("cues")["review_fault"]
+    return re.compile("|".join(f"(?P<{code}>{pattern})" for code, pattern in table.items()))
+
+
+@cache
+def _stop_chars() -> frozenset[str]:
+    return frozenset(kb.load("cues")["review_customer"]["stop_chars"])
+
+
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9]+|[0-9]+[a-z][a-z0-9]*")  # 5g, pdf, wifi, app: words, not bare numbers
+
+
+def _bigrams(text: str, stop: frozenset[str]) -> frozenset[str]:
+    """Topic words: adjacent CJK pairs with at least one character that carries meaning, and Latin words."""
+    return frozenset([a + b for a, b in zip(text, text[1:])
+                      if (a not in stop or b not in stop) and "\u4e00" <= a <= "\u9fff" and "\u4e00" <= b <= "\u9fff"]
+                     + _LATIN_WORD.findall(text))
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    """What a customer's turn asks of a reply (cached: a drill checks many replies to one turn)."""
+
+    topic: frozenset[str]  # content bigrams; empty = no topic to address (a stage direction, a greeting)
+    topics: frozenset[str]  # service topics of [review_topic] the customer talks about
+    wronged: bool  # the customer reports a wrong or complains: an apology or empathy is due
+
+
+@lru_cache(maxsize=1024)
+def _customer_turn(customer: str) -> _Turn:
+    if not isinstance(customer, str):
+        raise TypeError(f"客户的话请输入文字（customer must be str, got {type(customer).__name__}）")
+    with_punct, bare = views(customer)
+    spoken = _STAGE.sub("", with_punct.text)
+    bare_spoken = _NON_WORD.sub("", spoken)
+    stop = _stop_chars()
+    if len(bare_spoken) < 4:
+        return _Turn(frozenset(), frozenset(), False)
+    cues = _cues()["review_customer"]
+    return _Turn(_bigrams(bare_spoken, stop), _topics(bare_spoken), bool(cues["wronged"].search(spoken)))
+
+
+@cache
+def _topic_pattern() -> re.Pattern:
+    table = kb.load("cues")["review_topic"]
+    return re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in table.items()))
+
+
+def _topics(bare: str) -> frozenset[str]:
+    return frozenset(m.lastgroup for m in _topic_pattern().finditer(bare))
+
+
+def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
+    """The reply takes up the customer's matter: a shared content bigram, two shared service
+    topics (one if the turn has one) (``[review_topic]``: 排队 and 等了这么久 are one topic), or a clarifying question about it."""
+    if not turn.topic or turn.topic & _bigrams(bare, _stop_chars()):
+        return True
+    # One shared topic is too weak (money, cards, bookings run through every domain): two are needed,
+    # unless the customer's turn has only one.
+    shared = len(turn.topics & _topics(bare))
+    return shared >= min(2, len(turn.topics)) > 0 or act["clarify"].search(t) is not None
+
+
+_NON_WORD = re.compile(r"\W+")
+
+
+def _repetitive(bare: str) -> bool:
+    """The same words over and over (您您您您, 马上马上马上, a reply pasted five times): few distinct bigrams."""
+    n = len(bare) - 1
+    if n < 3:
+        return False
+    return len(set(map(bare.__getitem__, map(slice, range(n), range(2, n + 2))))) < 0.6 * n
+
+
 def review_reply(text: str, customer: str | None = None) -> Review:
-    """Judge a staff reply against the service-language standards (seeds 000, 001, 002).
+    """Judge a staff reply as a service act (seeds 000, 001, 002; issue 8).
 
-    Findings: forbidden phrases, 你 where 您 is due, commands, bare refusals (also a bare 不),
-    uncertain wording, vague promises (我尽可能 instead of 我会), interrogating tone.
-    Polite markers (您好/请/谢谢/对不起/抱歉…) raise the score.
+    Findings: not Chinese; only polite words (no content); repetition; forbidden phrases; 你 where 您 is
+    due; commands; bare refusals; uncertain wording; vague promises; interrogating tone; and by meaning,
+    whatever the pronoun: 推诿 (buck), blame, sarcasm/rhetorical questions, impatience, abuse.
 
-    ``customer``: the customer's turn the reply answers (optional); with it the reply must also
-    address the customer's matter.
+    ``customer``: the customer's turn the reply answers (optional). With it the reply must also address
+    the customer's matter (share its topic words, or ask for a detail of it), apologise or show
+    understanding when the customer was wronged, and name a time when it promises to get back.
+
+    ``score`` (0-100): 90 for a clean reply, up to 100 with courtesy, a concrete action or detail and
+    empathy (each counted once: length and repetition earn nothing); findings take points off and any
+    finding keeps the score under 60. Polite markers count only beside real content.
     """
     with_punct, bare = _require_text(text)
+    turn = _customer_turn(customer) if customer is not None and customer.strip() else None
     t = with_punct.text
-    cues = _cues()["review"]
+    cues = _cues()
+    review, act = cues["review"], cues["review_act"]
+
+    whole = None
+    if len(_CJK.findall(bare.text)) < 2:
+        whole = "not-chinese"
+    elif _repetitive(bare.text):
+        whole = "repetition"
+    else:
+        content = act["filler"].sub("", bare.text)
+        if len(content) < 2 and (turn is not None or len(act["filler"].findall(bare.text)) >= 2):
+            whole = "no-content"
+    if whole:
+        finding = Finding(whole, _WHOLE[whole], 0, len(text), text)
+        score = 0 if whole == "not-chinese" else 10
+        return Review(False, score, (finding,), (), _WHOLE[whole])
+
     findings = [
         Finding("forbidden", f"“{h.matched}”是服务禁语（{h.category}），可以改说：“{h.suggestion}”", h.start, h.end, h.matched)
         for h in _forbidden_hits(text, with_punct, bare)
@@ -371,30 +488,46 @@ def review_reply(text: str, customer: str | None = None) -> Review:
 
     def add(code: str, m: re.Match) -> None:
         finding = _finding(code, with_punct, text, m.start(), m.end())
-        if not any(s <= finding.start and finding.end <= e for s, e in covered):
+        if not any(s <= finding.start and finding.end <= e or finding.start <= s and e <= finding.end
+                   for s, e in covered):
             findings.append(finding)
             covered.append((finding.start, finding.end))
 
+    staff_acts = act["staff_action"].search(t) is not None
+    for m in _fault_pattern().finditer(t):
+        if m.lastgroup != "buck" or not staff_acts:  # mentioning another party while acting oneself is fine
+            add(m.lastgroup, m)
     for code in ("interrogation", "command", "uncertain", "vague_promise"):
-        for m in cues[code].finditer(t):
+        for m in review[code].finditer(t):
             add(code.replace("_", "-"), m)
-    for m in cues["refusal"].finditer(t):
-        if not cues["alternative"].search(t, m.end()):  # a refusal that offers another way is fine
+    way_forward = act["way_forward"].search(t)
+    for m in review["refusal"].finditer(t):
+        # A refusal with another way (您可以…) or a reason/condition (…后就能…) is fine; a bare one is not.
+        if not (review["alternative"].search(t, m.end()) or staff_acts
+                or way_forward and not m.start() <= way_forward.start() < m.end()):
             add("bare-refusal", m)
-    for m in cues["ni"].finditer(t):
+    for m in review["ni"].finditer(t):
         add("ni", m)
+
+    if turn is not None:
+        if not _addresses(turn, t, bare.text, act):
+            findings.append(Finding("off-topic", _WHOLE["off-topic"], 0, len(text), text))
+        if turn.wronged and not act["apology"].search(t):
+            findings.append(Finding("no-apology", _WHOLE["no-apology"], 0, len(text), text))
+        if act["follow_up"].search(t) and not act["when"].search(t):
+            findings.append(Finding("no-time", _WHOLE["no-time"], 0, len(text), text))
     findings.sort(key=lambda f: f.start)
 
-    polite = tuple(dict.fromkeys(m.group() for m in cues["polite"].finditer(t)))
-    penalty = sum(_PENALTY[f.code] for f in findings)
-    score = max(0, min(100, 70 + 10 * min(len(polite), 3) - penalty))
-    ok = not findings and score >= 60
-    if ok:
-        why = "用语规范" + (f"，用了礼貌用语“{'、'.join(polite)}”。" if polite else "；再加上“您好、请、谢谢”等礼貌用语会更好。")
-    else:
-        why = f"有 {len(findings)} 处需要修改：" + " ".join(f.message for f in findings) if findings else \
-            "缺少礼貌用语，请加上“您好、请、谢谢、对不起”。"
-    return Review(ok, score, tuple(findings), polite, why)
+    polite = tuple(dict.fromkeys(m.group() for m in review["polite"].finditer(t)))
+    virtues = (bool(polite), act["staff_action"].search(t) is not None or act["detail"].search(t) is not None,
+               act["apology"].search(t) is not None)
+    if findings:
+        score = max(0, min(55, 90 - sum(_PENALTY.get(f.code, 30) for f in findings)))
+        why = f"有 {len(findings)} 处需要修改：" + " ".join(f.message for f in findings)
+        return Review(False, score, tuple(findings), polite, why)
+    score = min(100, 90 + 4 * sum(virtues))
+    why = "回复得当：回应了客户的问题，用语规范" + (f"，用了礼貌用语“{'、'.join(polite)}”。" if polite else "。")
+    return Review(True, score, (), polite, why)
 
 
 # ----------------------------------------------------------------------------- 3F
