@@ -3,7 +3,8 @@ nbgrader test calls.
 
 Inputs may be Simplified or Traditional Chinese, full- or half-width, with stray whitespace:
 each function normalises first (``toolkit.normalize``). A non-string raises ``TypeError``;
-an empty or blank string raises ``ValueError``; both messages are Chinese with English in brackets.
+an empty or blank string (also zero-width characters only) or a string with a lone surrogate
+raises ``ValueError``; both messages are Chinese with English in brackets.
 
 Every classifier says WHY: labels are returned as :class:`Label`, a ``str`` subclass
 (``classify_question(q) == "open"``) carrying ``.why`` (Chinese reason for the trainee) and
@@ -112,6 +113,7 @@ class ThreeF:
     ok: bool
     missing: tuple[str, ...]
     why: str
+    rude: bool = False  # insults, blames or mocks the customer, or stuffs/repeats words: never ok
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +151,15 @@ class Rate:
 # ----------------------------------------------------------------------------- input
 
 
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u180e"  # zero-width characters: blank to a reader
+
+
 def _require_text(text) -> tuple[View, View]:
     if not isinstance(text, str):
         raise TypeError(f"请输入一句中文文字（expected str, got {type(text).__name__}）")
-    if not text.strip():
+    if not text.strip().strip(_INVISIBLE).strip():
         raise ValueError("内容不能为空，请输入一句话（text must not be empty or blank）")
-    return views(text)
+    return views(text)  # raises ValueError for a lone surrogate
 
 
 @cache
@@ -397,6 +402,7 @@ class _Turn:
     topic: frozenset[str]  # content bigrams; empty = no topic to address (a stage direction, a greeting)
     topics: frozenset[str]  # service topics of [review_topic] the customer talks about
     wronged: bool  # the customer reports a wrong or complains: an apology or empathy is due
+    upset: bool  # angry at the service itself: an apology with a next step takes that up
 
 
 @lru_cache(maxsize=1024)
@@ -408,9 +414,10 @@ def _customer_turn(customer: str) -> _Turn:
     bare_spoken = _NON_WORD.sub("", spoken)
     stop = _stop_chars()
     if len(bare_spoken) < 4:
-        return _Turn(frozenset(), frozenset(), False)
+        return _Turn(frozenset(), frozenset(), False, False)
     cues = _cues()["review_customer"]
-    return _Turn(_bigrams(bare_spoken, stop), _topics(bare_spoken), bool(cues["wronged"].search(spoken)))
+    return _Turn(_bigrams(bare_spoken, stop), _topics(bare_spoken), bool(cues["wronged"].search(spoken)),
+                 bool(cues["upset"].search(spoken)))
 
 
 @cache
@@ -424,17 +431,30 @@ def _topics(bare: str) -> frozenset[str]:
 
 
 def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
-    """The reply takes up the customer's matter: a shared content bigram, two shared service
-    topics (one if the turn has one) (``[review_topic]``: 排队 and 等了这么久 are one topic), or a clarifying question about it."""
-    if not turn.topic or turn.topic & _bigrams(bare, _stop_chars()):
+    """The reply takes up the customer's matter.
+
+    A turn with no service topic (a greeting, thanks, 喂？人呢？) has no matter to miss. Otherwise: a
+    shared content bigram, two shared service topics (one if the turn has one; ``[review_topic]``:
+    排队 and 等了这么久 are one topic), a clarifying question about it, one shared topic with a hold or
+    with an apology or understanding, or, for a customer upset with the service, an apology with a next step
+    (seed 002: 听 · 表态 · 承诺)."""
+    if not turn.topics or turn.topic & _bigrams(bare, _stop_chars()):
         return True
+    shared = len(turn.topics & _topics(bare))
     # One shared topic is too weak (money, cards, bookings run through every domain): two are needed,
     # unless the customer's turn has only one.
-    shared = len(turn.topics & _topics(bare))
-    return shared >= min(2, len(turn.topics)) > 0 or act["clarify"].search(t) is not None
+    if shared >= min(2, len(turn.topics)) or act["clarify"].search(t):
+        return True
+    if shared and (act["hold"].search(t) or act["apology"].search(t)):  # one topic, and the feeling or a hold
+        return True
+    return turn.upset and act["apology"].search(t) is not None and (
+        act["staff_action"].search(t) is not None or "?" in t)
 
 
 _NON_WORD = re.compile(r"\W+")
+
+
+_TANDEM = re.compile(r"(.{2,8})\1\1")  # the same words three times running: 我理解您我理解您我理解您
 
 
 def _repetitive(bare: str) -> bool:
@@ -469,6 +489,8 @@ def review_reply(text: str, customer: str | None = None) -> Review:
     whole = None
     if len(_CJK.findall(bare.text)) < 2:
         whole = "not-chinese"
+    elif not _CJK.search(_STAGE.sub("", t)):  # （直接挂断电话）: a stage direction, nothing said
+        whole = "no-content"
     elif _repetitive(bare.text):
         whole = "repetition"
     else:
@@ -477,7 +499,7 @@ def review_reply(text: str, customer: str | None = None) -> Review:
             whole = "no-content"
     if whole:
         finding = Finding(whole, _WHOLE[whole], 0, len(text), text)
-        score = 0 if whole == "not-chinese" else 10
+        score = 10 if whole == "no-content" else 0
         return Review(False, score, (finding,), (), _WHOLE[whole])
 
     findings = [
@@ -512,7 +534,7 @@ def review_reply(text: str, customer: str | None = None) -> Review:
     if turn is not None:
         if not _addresses(turn, t, bare.text, act):
             findings.append(Finding("off-topic", _WHOLE["off-topic"], 0, len(text), text))
-        if turn.wronged and not act["apology"].search(t):
+        if turn.wronged and not act["apology"].search(t) and not act["restate"].search(t):
             findings.append(Finding("no-apology", _WHOLE["no-apology"], 0, len(text), text))
         if act["follow_up"].search(t) and not act["when"].search(t):
             findings.append(Finding("no-time", _WHOLE["no-time"], 0, len(text), text))
@@ -534,8 +556,13 @@ def review_reply(text: str, customer: str | None = None) -> Review:
 
 
 def three_f(text: str) -> ThreeF:
-    """Find Feel / Felt / Found in a reply; ``ok`` when all three appear in that order (seed 001)."""
-    with_punct, _ = _require_text(text)
+    """Find Feel / Felt / Found in a reply; ``ok`` when all three appear in that order (seed 001).
+
+    Paraphrases count (换作是我也会着急 / 不少客户一开始也有同样的顾虑 / 后来他们用下来发现…).
+    A reply that insults, blames or mocks the customer, or repeats words (您您您您), is ``rude``
+    and never ok, however well ordered.
+    """
+    with_punct, bare = _require_text(text)
     t = with_punct.text
     cues = _cues()["three_f"]
 
@@ -551,6 +578,12 @@ def three_f(text: str) -> ThreeF:
     feel, felt, found = part(feel_m), part(felt_m), part(found_m)
     missing = tuple(name for name, p in (("Feel", feel), ("Felt", felt), ("Found", found)) if p is None)
     in_order = not missing and feel.start < felt.start < found.start
+    fault = _fault_pattern().search(t) or cues["rude"].search(t)
+    if fault or _repetitive(bare.text) or _TANDEM.search(bare.text) or len(_CJK.findall(bare.text)) < 2:
+        start, end = with_punct.span(fault.start(), fault.end()) if fault else (0, len(text))
+        why = (f"“{text[start:end]}”在指责、讽刺或冒犯客户：3F 是为了理解客户，不能借别人的经历说客户的不是。"
+               if fault else "回复在重复同样的字词，不是完整的 3F：请依次说出理解、别人也有同感、他们后来的发现。")
+        return ThreeF(feel, felt, found, in_order, False, missing, why, True)
     if missing:
         names = {"Feel": "理解客户的感受（Feel）", "Felt": "其他客户也有过同样的感受（Felt）",
                  "Found": "他们后来发现……（Found）"}
