@@ -364,6 +364,8 @@ _WHOLE = {
     "no-time": "答应了回复客户，却没说什么时候：请给出具体时间，例如“今天下午五点前给您回电”。",
 }
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_TWO_CJK = re.compile(r"[\u4e00-\u9fff][^\u4e00-\u9fff]*[\u4e00-\u9fff]")  # at least two Chinese characters
+_STUFFING_MAX = 60  # polite words alone, without repeating, do not run longer
 _STAGE = re.compile(r"\([^)]*\)|\[[^\]]*\]")  # stage directions in a pair's customer turn: （电话接通…）
 
 
@@ -373,11 +375,75 @@ def _finding(code: str, view: View, original: str, start: int, end: int, message
     return Finding(code, message or _MESSAGES[code].format(m=matched), o_start, o_end, matched)
 
 
+def _branches(pattern: str) -> list[str]:
+    """The top-level alternatives of a regex (split at ``|`` outside groups, classes and escapes)."""
+    out, depth, in_class, start, i = [], 0, False, 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 1
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return out + [pattern[start:]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prefiltered:
+    """Many named regexes run as their alternatives, each only when one of its required literals
+    occurs in the text (one Aho-Corasick pass, as for the forbidden phrases): most replies need
+    only a few of them."""
+
+    branches: tuple[tuple[str, re.Pattern], ...]
+    triggers: ahocorasick.Automaton
+    always: tuple[int, ...]
+
+    @classmethod
+    def build(cls, table: Mapping[str, str]) -> "_Prefiltered":
+        branches, by_literal, always = [], {}, []
+        for name, pattern in table.items():
+            for branch in _branches(pattern):
+                index = len(branches)
+                branches.append((name, re.compile(branch)))
+                required = required_literals(branch)
+                if required is None:
+                    always.append(index)
+                for literal in required or ():
+                    by_literal.setdefault(literal, []).append(index)
+        triggers = ahocorasick.Automaton()
+        for literal, indices in by_literal.items():
+            triggers.add_word(literal, tuple(indices))
+        if by_literal:
+            triggers.make_automaton()
+        return cls(tuple(branches), triggers, tuple(always))
+
+    def finditer(self, text: str):
+        """(name, match) for every match of every regex, left to right."""
+        candidates = set(self.always)
+        if len(self.triggers):
+            for _, indices in self.triggers.iter(text):
+                candidates.update(indices)
+        found = []
+        for index in candidates:
+            name, pattern = self.branches[index]
+            found.extend((m.start(), -m.end(), name, m) for m in pattern.finditer(text) if m.end() > m.start())
+        found.sort(key=lambda f: f[:2])
+        return [(name, m) for _, _, name, m in found]
+
+
 @cache
-def _fault_pattern() -> re.Pattern:
-    """All fault cues of ``[review_fault]`` in one alternation: one pass, ``lastgroup`` names the fault."""
-    table = kb.load("cues")["review_fault"]
-    return re.compile("|".join(f"(?P<{code}>{pattern})" for code, pattern in table.items()))
+def _faults() -> _Prefiltered:
+    """The fault cues of ``[review_fault]``."""
+    return _Prefiltered.build(kb.load("cues")["review_fault"])
 
 
 @cache
@@ -421,13 +487,25 @@ def _customer_turn(customer: str) -> _Turn:
 
 
 @cache
-def _topic_pattern() -> re.Pattern:
-    table = kb.load("cues")["review_topic"]
-    return re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in table.items()))
+def _topic_words() -> ahocorasick.Automaton:
+    """Every word of ``[review_topic]`` -> (length, topic)."""
+    words = ahocorasick.Automaton()
+    for name, pattern in kb.load("cues")["review_topic"].items():
+        for word in _branches(pattern):
+            words.add_word(word, (len(word), name))
+    words.make_automaton()
+    return words
 
 
 def _topics(bare: str) -> frozenset[str]:
-    return frozenset(m.lastgroup for m in _topic_pattern().finditer(bare))
+    """Service topics the text talks about: its topic words, leftmost-longest (发票 is not 票)."""
+    found = sorted((end - length, -length, name) for end, (length, name) in _topic_words().iter(bare))
+    topics, reach = set(), 0
+    for start, neg_length, name in found:
+        if start >= reach:
+            topics.add(name)
+            reach = start - neg_length
+    return frozenset(topics)
 
 
 def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
@@ -460,7 +538,7 @@ _TANDEM = re.compile(r"(.{2,8})\1\1")  # the same words three times running: 我
 def _repetitive(bare: str) -> bool:
     """The same words over and over (您您您您, 马上马上马上, a reply pasted five times): few distinct bigrams."""
     n = len(bare) - 1
-    if n < 3:
+    if n < 3 or len(set(bare)) - 1 >= 0.6 * n:  # distinct bigrams >= distinct characters - 1: cheap bound
         return False
     return len(set(map(bare.__getitem__, map(slice, range(n), range(2, n + 2))))) < 0.6 * n
 
@@ -487,13 +565,13 @@ def review_reply(text: str, customer: str | None = None) -> Review:
     review, act = cues["review"], cues["review_act"]
 
     whole = None
-    if len(_CJK.findall(bare.text)) < 2:
+    if not _TWO_CJK.search(bare.text):
         whole = "not-chinese"
-    elif not _CJK.search(_STAGE.sub("", t)):  # （直接挂断电话）: a stage direction, nothing said
+    elif "(" in t and not _CJK.search(_STAGE.sub("", t)):  # （直接挂断电话）: a stage direction, nothing said
         whole = "no-content"
     elif _repetitive(bare.text):
         whole = "repetition"
-    else:
+    elif len(bare.text) <= _STUFFING_MAX:  # a longer text that is not repetitive has more than polite words
         content = act["filler"].sub("", bare.text)
         if len(content) < 2 and (turn is not None or len(act["filler"].findall(bare.text)) >= 2):
             whole = "no-content"
@@ -516,14 +594,16 @@ def review_reply(text: str, customer: str | None = None) -> Review:
             covered.append((finding.start, finding.end))
 
     staff_acts = act["staff_action"].search(t) is not None
-    for m in _fault_pattern().finditer(t):
-        if m.lastgroup != "buck" or not staff_acts:  # mentioning another party while acting oneself is fine
-            add(m.lastgroup, m)
+    apology = act["apology"].search(t) is not None
+    for code, m in _faults().finditer(t):
+        if code != "buck" or not staff_acts:  # mentioning another party while acting oneself is fine
+            add(code, m)
     for code in ("interrogation", "command", "uncertain", "vague_promise"):
         for m in review[code].finditer(t):
             add(code.replace("_", "-"), m)
-    way_forward = act["way_forward"].search(t)
+    way_forward = None
     for m in review["refusal"].finditer(t):
+        way_forward = way_forward or act["way_forward"].search(t)
         # A refusal with another way (您可以…) or a reason/condition (…后就能…) is fine; a bare one is not.
         if not (review["alternative"].search(t, m.end()) or staff_acts
                 or way_forward and not m.start() <= way_forward.start() < m.end()):
@@ -534,15 +614,14 @@ def review_reply(text: str, customer: str | None = None) -> Review:
     if turn is not None:
         if not _addresses(turn, t, bare.text, act):
             findings.append(Finding("off-topic", _WHOLE["off-topic"], 0, len(text), text))
-        if turn.wronged and not act["apology"].search(t) and not act["restate"].search(t):
+        if turn.wronged and not apology and not act["restate"].search(t):
             findings.append(Finding("no-apology", _WHOLE["no-apology"], 0, len(text), text))
         if act["follow_up"].search(t) and not act["when"].search(t):
             findings.append(Finding("no-time", _WHOLE["no-time"], 0, len(text), text))
     findings.sort(key=lambda f: f.start)
 
     polite = tuple(dict.fromkeys(m.group() for m in review["polite"].finditer(t)))
-    virtues = (bool(polite), act["staff_action"].search(t) is not None or act["detail"].search(t) is not None,
-               act["apology"].search(t) is not None)
+    virtues = (bool(polite), staff_acts or act["detail"].search(t) is not None, apology)
     if findings:
         score = max(0, min(55, 90 - sum(_PENALTY.get(f.code, 30) for f in findings)))
         why = f"有 {len(findings)} 处需要修改：" + " ".join(f.message for f in findings)
@@ -578,7 +657,7 @@ def three_f(text: str) -> ThreeF:
     feel, felt, found = part(feel_m), part(felt_m), part(found_m)
     missing = tuple(name for name, p in (("Feel", feel), ("Felt", felt), ("Found", found)) if p is None)
     in_order = not missing and feel.start < felt.start < found.start
-    fault = _fault_pattern().search(t) or cues["rude"].search(t)
+    fault = next((m for _, m in _faults().finditer(t)), None) or cues["rude"].search(t)
     if fault or _repetitive(bare.text) or _TANDEM.search(bare.text) or len(_CJK.findall(bare.text)) < 2:
         start, end = with_punct.span(fault.start(), fault.end()) if fault else (0, len(text))
         why = (f"“{text[start:end]}”在指责、讽刺或冒犯客户：3F 是为了理解客户，不能借别人的经历说客户的不是。"
