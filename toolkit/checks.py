@@ -340,7 +340,7 @@ def find_forbidden(text: str) -> list[Hit]:
 
 _PENALTY = {"vague-promise": 10, "forbidden": 30, "ni": 10, "command": 25, "bare-refusal": 25, "uncertain": 20,
             "interrogation": 30, "buck": 30, "blame": 35, "sarcasm": 35, "impatience": 30, "abuse": 60,
-            "no-apology": 15, "no-time": 10}
+            "no-apology": 15, "no-time": 10, "repetition": 90, "off-topic": 50}
 _MESSAGES = {
     "ni": "“{m}”：对客户要称“您”，不要用“你”。",
     "command": "“{m}”是命令的口气，改成征询：“请您……”或“您能……吗？”",
@@ -363,6 +363,7 @@ _WHOLE = {
     "no-apology": "客户遇到了麻烦或在投诉，回复里却没有道歉或理解的话：先说“很抱歉给您添麻烦了”，再讲怎么处理。",
     "no-time": "答应了回复客户，却没说什么时候：请给出具体时间，例如“今天下午五点前给您回电”。",
 }
+WHOLE_REPLY_FINDINGS = frozenset(_WHOLE)  # finding codes about the whole reply: nothing to highlight
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _TWO_CJK = re.compile(r"[\u4e00-\u9fff][^\u4e00-\u9fff]*[\u4e00-\u9fff]")  # at least two Chinese characters
 _STUFFING_MAX = 60  # polite words alone, without repeating, do not run longer
@@ -559,7 +560,8 @@ def review_reply(text: str, customer: str | None = None) -> Review:
     finding keeps the score under 60. Polite markers count only beside real content.
     """
     with_punct, bare = _require_text(text)
-    turn = _customer_turn(customer) if customer is not None and customer.strip() else None
+    turn = _customer_turn(customer) if customer is not None and (not isinstance(customer, str) or customer.strip()) \
+        else None
     t = with_punct.text
     cues = _cues()
     review, act = cues["review"], cues["review_act"]
@@ -575,16 +577,17 @@ def review_reply(text: str, customer: str | None = None) -> Review:
         content = act["filler"].sub("", bare.text)
         if len(content) < 2 and (turn is not None or len(act["filler"].findall(bare.text)) >= 2):
             whole = "no-content"
-    if whole:
+    if whole and whole != "repetition":  # nothing else to judge
         finding = Finding(whole, _WHOLE[whole], 0, len(text), text)
         score = 10 if whole == "no-content" else 0
         return Review(False, score, (finding,), (), _WHOLE[whole])
 
-    findings = [
+    findings = [Finding(whole, _WHOLE[whole], 0, len(text), text)] if whole else []
+    findings += [
         Finding("forbidden", f"“{h.matched}”是服务禁语（{h.category}），可以改说：“{h.suggestion}”", h.start, h.end, h.matched)
         for h in _forbidden_hits(text, with_punct, bare)
     ]
-    covered = [(f.start, f.end) for f in findings]
+    covered = [(f.start, f.end) for f in findings if f.code == "forbidden"]
 
     def add(code: str, m: re.Match) -> None:
         finding = _finding(code, with_punct, text, m.start(), m.end())
