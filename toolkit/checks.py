@@ -434,10 +434,14 @@ class _Prefiltered:
             for _, indices in self.triggers.iter(text):
                 candidates.update(indices)
         found = []
+        branches = self.branches
         for index in candidates:
-            name, pattern = self.branches[index]
-            found.extend((m.start(), -m.end(), name, m) for m in pattern.finditer(text) if m.end() > m.start())
-        found.sort(key=lambda f: f[:2])
+            name, pattern = branches[index]
+            for m in pattern.finditer(text):
+                if m.end() > m.start():
+                    found.append((m.start(), -m.end(), name, m))
+        if len(found) > 1:
+            found.sort(key=lambda f: f[:2])
         return [(name, m) for _, _, name, m in found]
 
 
@@ -539,7 +543,13 @@ _TANDEM = re.compile(r"(.{2,8})\1\1")  # the same words three times running: 我
 def _repetitive(bare: str) -> bool:
     """The same words over and over (您您您您, 马上马上马上, a reply pasted five times): few distinct bigrams."""
     n = len(bare) - 1
-    if n < 3 or len(set(bare)) - 1 >= 0.6 * n:  # distinct bigrams >= distinct characters - 1: cheap bound
+    if n < 3:
+        return False
+    if n > 12:  # in a repetitive text most trigrams recur: two that occur once rule it out (C-speed count)
+        a, b = bare[n // 3:n // 3 + 3], bare[2 * n // 3:2 * n // 3 + 3]
+        if bare.count(a) < 2 and bare.count(b) < 2:
+            return False
+    if len(set(bare)) - 1 >= 0.6 * n:  # distinct bigrams >= distinct characters - 1: cheap bound
         return False
     return len(set(map(bare.__getitem__, map(slice, range(n), range(2, n + 2))))) < 0.6 * n
 
