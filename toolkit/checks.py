@@ -601,8 +601,7 @@ def review_reply(text: str, customer: str | None = None) -> Review:
 
     def add(code: str, m: re.Match) -> None:
         finding = _finding(code, with_punct, text, m.start(), m.end())
-        if not any(s <= finding.start and finding.end <= e or finding.start <= s and e <= finding.end
-                   for s, e in covered):
+        if not any(s < finding.end and finding.start < e for s, e in covered):  # one finding per place
             findings.append(finding)
             covered.append((finding.start, finding.end))
 
