@@ -669,7 +669,9 @@ def three_f(text: str) -> ThreeF:
     feel, felt, found = part(feel_m), part(felt_m), part(found_m)
     missing = tuple(name for name, p in (("Feel", feel), ("Felt", felt), ("Found", found)) if p is None)
     in_order = not missing and feel.start < felt.start < found.start
-    fault = next((m for _, m in _faults().finditer(t)), None) or cues["rude"].search(t)
+    staff_acts = _cues()["review_act"]["staff_action"].search(t) is not None
+    fault = next((m for code, m in _faults().finditer(t) if code != "buck" or not staff_acts), None) \
+        or cues["rude"].search(t)
     if fault or _repetitive(bare.text) or _TANDEM.search(bare.text) or len(_CJK.findall(bare.text)) < 2:
         start, end = with_punct.span(fault.start(), fault.end()) if fault else (0, len(text))
         why = (f"“{text[start:end]}”在指责、讽刺或冒犯客户：3F 是为了理解客户，不能借别人的经历说客户的不是。"
