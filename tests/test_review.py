@@ -162,3 +162,13 @@ def test_three_f_recognises_paraphrases(text):
 def test_three_f_that_insults_blames_or_stuffs_is_never_ok(text):
     result = three_f(text)
     assert not result.ok and result.rude and _chinese(result.why)
+
+
+def test_no_model_reply_is_called_rude_by_three_f():
+    rude = [where for where, reply, _ in good_replies(notebooks=False) if three_f(reply).rude]
+    assert rude == []
+
+
+@pytest.mark.parametrize("reply", ["您您您您您您", "马上马上马上", "您好请谢谢对不起"])
+def test_graded_stuffing_is_not_ok(reply):
+    assert not review_reply(reply).ok and review_reply(reply).score < 60
