@@ -172,3 +172,9 @@ def test_no_model_reply_is_called_rude_by_three_f():
 @pytest.mark.parametrize("reply", ["您您您您您您", "马上马上马上", "您好请谢谢对不起"])
 def test_graded_stuffing_is_not_ok(reply):
     assert not review_reply(reply).ok and review_reply(reply).score < 60
+
+
+def test_a_long_string_of_polite_words_is_not_ok_even_without_the_customer():
+    stuffed = "您好，谢谢，对不起，不好意思，麻烦您，辛苦了，打扰了，劳驾，欢迎光临，再见，祝您生活愉快，很高兴为您服务，非常感谢，实在抱歉"
+    assert not review_reply(stuffed).ok
+    assert review_reply("感谢您的来电，祝您周末愉快，再见！").ok  # a standard closing is a service act

@@ -366,7 +366,7 @@ _WHOLE = {
 WHOLE_REPLY_FINDINGS = frozenset(_WHOLE)  # finding codes about the whole reply: nothing to highlight
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _TWO_CJK = re.compile(r"[\u4e00-\u9fff][^\u4e00-\u9fff]*[\u4e00-\u9fff]")  # at least two Chinese characters
-_STUFFING_MAX = 60  # polite words alone, without repeating, do not run longer
+_STUFFING_MAX = 200  # polite words alone, without repeating, do not run longer
 _STAGE = re.compile(r"\([^)]*\)|\[[^\]]*\]")  # stage directions in a pair's customer turn: （电话接通…）
 
 
@@ -585,7 +585,11 @@ def review_reply(text: str, customer: str | None = None) -> Review:
         whole = "repetition"
     elif len(bare.text) <= _STUFFING_MAX:  # a longer text that is not repetitive has more than polite words
         content = act["filler"].sub("", bare.text)
-        if len(content) < 2 and (turn is not None or len(act["filler"].findall(bare.text)) >= 2):
+        tokens = len(bare.text) - len(content) and len(act["filler"].findall(bare.text))
+        # Nothing but polite words (one formula alone, 非常感谢！, is a service act), or a long string of
+        # them around a word or two.
+        if (len(content) < 2 and (turn is not None or tokens >= 2)
+                or tokens >= 6 and len(content) <= 0.15 * len(bare.text)):
             whole = "no-content"
     if whole and whole != "repetition":  # nothing else to judge
         finding = Finding(whole, _WHOLE[whole], 0, len(text), text)
