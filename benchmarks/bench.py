@@ -88,6 +88,18 @@ def main() -> None:
 
     from eval.score import SETS, TASKS, evaluate
 
+    # Off-topic detection beyond the sampled group: every paraphrase reply against every customer's
+    # turn from another domain (the item's note names its domain) should be flagged off-topic.
+    from eval.score import items
+
+    for which in SETS:
+        para = [i for i in items("review", which) if i["group"] == "paraphrase"]
+        crossed = [(a["customer"], b["text"]) for a in para for b in para if a.get("note") != b.get("note")]
+        flagged = sum(any(f.code == "off-topic" for f in checks.review_reply(r, customer=c).findings) for c, r in crossed)
+        kept = sum(checks.review_reply(i["text"], customer=i["customer"]).ok for i in para)
+        print(f"off-topic ({which}): {flagged}/{len(crossed)} = {flagged / len(crossed):.1%} of cross-domain pairings "
+              f"flagged; {kept}/{len(para)} matched pairings ok")
+
     print("accuracy on tests/eval and tests/holdout (per task, then per group):")
     for which in SETS:
         for task in TASKS:
