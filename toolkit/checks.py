@@ -656,6 +656,7 @@ class _Turn:
 
     topic: frozenset[str]  # content bigrams; empty = no topic to address (a stage direction, a greeting)
     topics: frozenset[str]  # service topics of [review_topic] the customer talks about
+    domains: frozenset[str]  # service domains of [review_domain] its words belong to (银行卡 -> bank)
     wronged: bool  # the customer reports a wrong or complains: an apology or empathy is due
     upset: bool  # angry at the service itself: an apology with a next step takes that up
 
@@ -669,10 +670,38 @@ def _customer_turn(customer: str) -> _Turn:
     bare_spoken = _NON_WORD.sub("", spoken)
     stop = _stop_chars()
     if len(bare_spoken) < 4:
-        return _Turn(frozenset(), frozenset(), False, False)
+        return _Turn(frozenset(), frozenset(), frozenset(), False, False)
     cues = _cues()["review_customer"]
-    return _Turn(_bigrams(bare_spoken, stop), _topics(bare_spoken), bool(cues["wronged"].search(spoken)),
-                 bool(cues["upset"].search(spoken)))
+    return _Turn(_bigrams(bare_spoken, stop), _topics(bare_spoken), frozenset().union(*_domains(bare_spoken)),
+                 bool(cues["wronged"].search(spoken)), bool(cues["upset"].search(spoken)))
+
+
+@cache
+def _domain_words() -> ahocorasick.Automaton:
+    """Every word of ``[review_domain]`` -> (length, the domains it belongs to; empty for generic words)."""
+    domains: dict[str, set[str]] = {}
+    for name, pattern in kb.load("cues")["review_domain"].items():
+        for word in _branches(pattern):
+            found = domains.setdefault(word, set())
+            if name != "generic":
+                found.add(name)
+    words = ahocorasick.Automaton()
+    for word, names in domains.items():
+        words.add_word(word, (len(word), frozenset(names)))
+    words.make_automaton()
+    return words
+
+
+def _domains(bare: str) -> list[frozenset[str]]:
+    """The domains of each domain word of the text, leftmost-longest (发票 is generic, not 票)."""
+    found = sorted((end - length + 1, -length, names) for end, (length, names) in _domain_words().iter(bare))
+    out, reach = [], 0
+    for start, neg_length, names in found:
+        if start >= reach:
+            reach = start - neg_length
+            if names:
+                out.append(names)
+    return out
 
 
 @cache
@@ -688,7 +717,7 @@ def _topic_words() -> ahocorasick.Automaton:
 
 def _topics(bare: str) -> frozenset[str]:
     """Service topics the text talks about: its topic words, leftmost-longest (发票 is not 票)."""
-    found = sorted((end - length, -length, name) for end, (length, name) in _topic_words().iter(bare))
+    found = sorted((end - length + 1, -length, name) for end, (length, name) in _topic_words().iter(bare))
     topics, reach = set(), 0
     for start, neg_length, name in found:
         if start >= reach:
@@ -698,24 +727,38 @@ def _topics(bare: str) -> frozenset[str]:
 
 
 def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
-    """The reply takes up the customer's matter.
+    """The reply takes up the customer's matter: it answers, acts on it, asks about it or explains it.
 
-    A turn with no service topic (a greeting, thanks, 喂？人呢？) has no matter to miss. Otherwise: a
-    shared content bigram, two shared service topics (one if the turn has one; ``[review_topic]``:
-    排队 and 等了这么久 are one topic), a clarifying question about it, one shared topic with a hold or
-    with an apology or understanding, or, for a customer upset with the service, an apology with a next step
-    (seed 002: 听 · 表态 · 承诺)."""
-    if not turn.topics or any(word in bare for word in turn.topic):  # substring tests: cheaper than the reply's bigrams
+    Off topic needs positive evidence (issue 8: natural good replies use their own words):
+    - the reply talks only about ANOTHER service domain's things (``[review_domain]``: a hotel room to a
+      bank customer), or
+    - it says nothing concrete at all: no word of any domain, no action, no detail, no question about it.
+    Otherwise a shared content bigram, shared service topics (``[review_topic]``: 排队 and 等了这么久 are
+    one topic), a clarifying question, words of the customer's own domain, or an apology with a next step
+    for a customer upset with the service (seed 002: 听 · 表态 · 承诺) show the reply addresses it.
+    A turn with no service matter (a greeting, thanks, 喂？人呢？) has nothing to miss."""
+    if not turn.topics and not turn.domains:
         return True
+    sets = _domains(bare)
+    inside = sum(1 for names in sets if names & turn.domains)
+    outside = len(sets) - inside
+    shared_word = any(word in bare for word in turn.topic)  # substring tests: cheaper than the reply's bigrams
+    if shared_word or inside:  # the customer's own words, or things of the customer's domain
+        return True
+    if turn.domains and outside:  # another domain's things only
+        return False
     shared = len(turn.topics & _topics(bare))
     # One shared topic is too weak (money, cards, bookings run through every domain): two are needed,
     # unless the customer's turn has only one.
-    if shared >= min(2, len(turn.topics)) or act["clarify"].search(t):
+    if turn.topics and shared >= min(2, len(turn.topics)) or act["clarify"].search(t):
         return True
     if shared and (act["hold"].search(t) or act["apology"].search(t)):  # one topic, and the feeling or a hold
         return True
-    return turn.upset and act["apology"].search(t) is not None and (
-        act["staff_action"].search(t) is not None or "?" in t)
+    if turn.upset and act["apology"].search(t) is not None and (
+            act["staff_action"].search(t) is not None or "?" in t):
+        return True
+    # No sign of another matter (no domain's words, or the turn's domain unknown): concrete content (an action, a time or amount) is about the matter at hand.
+    return (not sets or not turn.domains) and (act["staff_action"].search(t) is not None or act["detail"].search(t) is not None)
 
 
 _NON_WORD = re.compile(r"\W+")
