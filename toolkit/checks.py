@@ -672,7 +672,7 @@ def _customer_turn(customer: str) -> _Turn:
     if len(bare_spoken) < 4:
         return _Turn(frozenset(), frozenset(), frozenset(), False, False)
     cues = _cues()["review_customer"]
-    return _Turn(_bigrams(bare_spoken, stop), _topics(bare_spoken), frozenset().union(*_domains(bare_spoken)),
+    return _Turn(_bigrams(bare_spoken, stop), _topics(bare_spoken), _main_domains(_domains(bare_spoken)),
                  bool(cues["wronged"].search(spoken)), bool(cues["upset"].search(spoken)))
 
 
@@ -690,6 +690,17 @@ def _domain_words() -> ahocorasick.Automaton:
         words.add_word(word, (len(word), frozenset(names)))
     words.make_automaton()
     return words
+
+
+def _main_domains(sets: list[frozenset[str]]) -> frozenset[str]:
+    """The domains a text is mostly about: a word of n domains gives each 1/n; keep those with at least
+    half the top weight (孩子住院的费用保险能报吗 is a hospital matter first, not a car-insurance one)."""
+    weight: dict[str, float] = {}
+    for names in sets:
+        for name in names:
+            weight[name] = weight.get(name, 0.0) + 1 / len(names)
+    top = max(weight.values(), default=0.0)
+    return frozenset(name for name, w in weight.items() if w >= top / 2)
 
 
 def _domains(bare: str) -> list[frozenset[str]]:
