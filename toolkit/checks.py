@@ -700,7 +700,13 @@ def _main_domains(sets: list[frozenset[str]]) -> frozenset[str]:
         for name in names:
             weight[name] = weight.get(name, 0.0) + 1 / len(names)
     top = max(weight.values(), default=0.0)
-    return frozenset(name for name, w in weight.items() if w >= top / 2)
+    main = {name for name, w in weight.items() if w >= top / 2}
+    return frozenset(main.union(*(group for group in _related() if main & group)))
+
+
+@cache
+def _related() -> tuple[frozenset[str], ...]:
+    return tuple(frozenset(g.split()) for g in kb.load("cues")["review_domain_related"]["groups"])
 
 
 def _domains(bare: str) -> list[frozenset[str]]:
