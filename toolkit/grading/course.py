@@ -195,7 +195,7 @@ def describe_tampering(submitted, original) -> list[str]:
         role = _role(ref_meta)
         if cell.get("cell_type") != cell_ref.cell_type:
             notes.append(f"cell type of {role} {shown} changed: {cell_ref.cell_type} -> "
-                         f"{_value(cell.get('cell_type'))} (restored)")
+                         f"{printable(str(cell.get('cell_type')), 20)} (restored)")
         elif ref_meta.get("locked") and cell.get("source") != cell_ref.source:
             notes.append(f"{role} {shown} edited (restored)")
         changed = [f"{key} of {shown} {_value(ref_meta.get(key, False))} -> {_value(meta.get(key, False))}"

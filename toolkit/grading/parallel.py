@@ -257,8 +257,15 @@ def grade(course: Course, assignment: str, workers: int | None = None, progress:
 
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session use, harmless
     workers = workers or os.cpu_count() or 1
+    if workers < 1:
+        raise SystemExit(f"the number of workers must be at least 1, not {workers}")
     if timeout is None:
-        timeout = float(os.environ.get("KEFU_GRADE_TIMEOUT") or DEFAULT_TIMEOUT)
+        try:
+            timeout = float(os.environ.get("KEFU_GRADE_TIMEOUT") or DEFAULT_TIMEOUT)
+        except ValueError:
+            raise SystemExit(f"KEFU_GRADE_TIMEOUT={os.environ['KEFU_GRADE_TIMEOUT']!r} is not a number of seconds")
+    if not timeout > 0:
+        raise SystemExit(f"the time limit per submission must be a positive number of seconds, not {timeout:g}")
     if assignment not in course.assignments():
         raise SystemExit(f"unknown assignment {assignment!r}: source/ has {', '.join(course.assignments()) or 'none'}")
     students = course.submitted_students(assignment)
