@@ -382,3 +382,23 @@ def test_tampering_is_named_and_restored(course_template, tmp_path):
     got = scores(course)
     assert got["t_plain"] == 3
     assert got["t_tamper"] in (1, 3)  # q1 honest; q2's answer became markdown (nbgrader retypes it back)
+
+
+def test_plain_nbgrader_autograde_refuses_a_linked_submission(course_template, tmp_path):
+    """Without kefu grade: nbgrader's own autograde, with kefu's first sanitising step."""
+    course = new_course(course_template, tmp_path)
+    submission(course, "t_honest", SECRET, "B")
+    linker = submission(course, "t_symlink", "", "")
+    (linker / NB).unlink()
+    (linker / NB).symlink_to(course / "source" / A / NB)
+    extra = submission(course, "t_extra", SECRET, "B")
+    (extra / "passwd.txt").symlink_to("/etc/passwd")
+    assert run(["nbgrader", "generate_assignment", A, "--force"], course).returncode == 0
+    result = run(["nbgrader", "autograde", A, "--create", "--force"], course, timeout=300)
+    assert result.returncode != 0  # nbgrader reports the refused submissions as errors
+    log = result.stdout + result.stderr
+    assert f"kefu: submission refused (grade it with `kefu grade`, which drops these): {NB}: symbolic link refused" in log
+    assert "passwd.txt: symbolic link refused" in log
+    got = scores(course)
+    assert got["t_honest"] == 3 and got["t_symlink"] == 0 and got["t_extra"] == 0  # not the model answers' 3
+    assert not (course / "autograded" / "t_symlink" / A).exists() and not (course / "autograded" / "t_extra" / A).exists()

@@ -52,6 +52,9 @@ def configure(c) -> None:
     sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
     sanitize.insert(sanitize.index(OverwriteCells) + 1, StripTraineeCode)
     sanitize.insert(sanitize.index(DeduplicateIds) + 1, ForgetDuplicates)
+    from .refuse_links import RefuseLinkedFiles  # plain autograde: no grading through a trainee's links
+
+    sanitize.insert(0, RefuseLinkedFiles)
     c.Autograde.sanitize_preprocessors = sanitize
     feedback = GenerateFeedback.class_traits()["preprocessors"].default()
     feedback.insert(feedback.index(GetGrades) + 1, ClearHiddenTests)

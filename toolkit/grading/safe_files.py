@@ -227,3 +227,29 @@ class _Copier:
                     self.refused.append(Refused(path, f"hard link to a file outside the submission "
                                                       f"({nlink} links, {len(paths)} inside) refused"))
         return sorted(self.refused, key=lambda r: r.path)
+
+
+def inspect(folder: Path | str) -> list[Refused]:
+    """What ``copy_submission`` would refuse in ``folder``, by ``lstat`` only (nothing opened).
+
+    For checks after the fact (plain ``nbgrader autograde`` has already read the folder).
+    """
+    folder = Path(folder)
+    refused, inodes = [], {}
+    if folder.is_symlink():
+        return [Refused(".", "the submission folder is a symbolic link")]
+    for parent, dirs, files in os.walk(folder):  # os.walk does not descend into linked folders
+        for name in sorted(dirs + files):
+            path = Path(parent, name)
+            rel = path.relative_to(folder).as_posix()
+            st = path.lstat()
+            if stat.S_ISREG(st.st_mode):
+                inodes.setdefault((st.st_dev, st.st_ino), (st.st_nlink, []))[1].append(rel)
+            elif not stat.S_ISDIR(st.st_mode):
+                kind = kind_of(st.st_mode)
+                refused.append(Refused(rel, f"{kind} refused"))
+    for nlink, paths in inodes.values():
+        if nlink > len(paths):
+            refused += [Refused(p, f"hard link to a file outside the submission ({nlink} links, {len(paths)} inside) "
+                                   "refused") for p in paths]
+    return sorted(refused, key=lambda r: r.path)
