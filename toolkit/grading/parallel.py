@@ -98,6 +98,7 @@ def _run_job(course: Course, staged: str, template_db: str, work_dir: str, assig
     log = os.open(Path(work_dir) / f"job-{job.number}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 2)
     warnings.filterwarnings("ignore", category=SAWarning)
+    _reuse_engines()
     shutil.copy(template_db, job.db_path)
     config = course.nbgrader_config(db_url=f"sqlite:///{job.db_path}")
     config.CourseDirectory.submitted_directory = staged  # the checked copy, never the trainee's files
@@ -108,6 +109,33 @@ def _run_job(course: Course, staged: str, template_db: str, work_dir: str, assig
              if "[WARNING]" in line and any(key in line for key in _NOTABLE)]
     job.result_path.write_text(json.dumps({"success": bool(result.get("success")),
                                            "error": result.get("error") or "", "notes": notes}))
+
+
+def _warm() -> None:
+    """Import in the parent what every job needs, so each fork starts warm (no per-job imports)."""
+    import nbconvert.exporters  # noqa: F401
+    import nbgrader.converters  # noqa: F401
+    import nbgrader.preprocessors  # noqa: F401
+
+    from .. import checks  # noqa: F401  (the tests' checkers)
+    from . import question  # noqa: F401  (the tests' Question)
+
+
+def _reuse_engines() -> None:
+    """One SQLAlchemy engine per gradebook URL for this job's life.
+
+    nbgrader opens a new Gradebook, hence a new engine, several times per submission, so every
+    SQL statement is compiled again each time: with a kernel-free executor that is the largest
+    cost left. A job only ever talks to its own private gradebook, so sharing the engine (and its
+    statement cache) changes nothing but the time. Called in the job, never in the parent, so no
+    pooled connection is open at a fork.
+    """
+    import functools
+
+    import nbgrader.api
+
+    if not hasattr(nbgrader.api.create_engine, "cache_info"):
+        nbgrader.api.create_engine = functools.lru_cache(maxsize=8)(nbgrader.api.create_engine)
 
 
 # nbgrader log lines worth telling the instructor (it repairs these; we name them).
@@ -274,9 +302,13 @@ def grade(course: Course, assignment: str, workers: int | None = None, progress:
     course.ensure_assignment(assignment)
 
     outcomes: dict[str, Outcome] = {}
-    with tempfile.TemporaryDirectory(prefix="kefu-grade-") as work_dir:
+    # Job gradebooks are private scratch copies: in memory-backed /dev/shm where there is one, so
+    # their many small commits cost no disk syncs. Staged submissions (any size) stay on disk.
+    scratch = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="kefu-grade-", dir=scratch) as work_dir, \
+            tempfile.TemporaryDirectory(prefix="kefu-stage-") as stage_dir:
         work = Path(work_dir)
-        staged_root = work / "submitted"
+        staged_root = Path(stage_dir) / "submitted"
         jobs: list[_Job] = []
         for number, student in enumerate(students):
             status, notes = _stage(course, assignment, student, staged_root)
@@ -293,6 +325,7 @@ def grade(course: Course, assignment: str, workers: int | None = None, progress:
                     _zero_submission(dst, assignment, outcome.student, outcome.timestamp)
 
         template = str(course.template_gradebook(assignment, work))
+        _warm()
         context = multiprocessing.get_context("fork")  # no database connection is open at any fork
         waiting, running = list(reversed(jobs)), []
         bar = tqdm(total=len(jobs), desc=f"grading {assignment}", unit="submission", disable=not progress)
