@@ -44,6 +44,13 @@ def _first_line(exc: BaseException) -> str:
     return lines[0][:200] if lines else type(exc).__name__
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (argparse prints the whole usage first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -72,11 +79,11 @@ def _check_data(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from .grading.backup import backup
-    from .grading.parallel import grade, summary_table
 
     course = _course(args)
     if args.assignment not in course.assignments():
         raise CommandError(f"unknown assignment {args.assignment!r}: source/ has {', '.join(course.assignments()) or 'none'}")
+    from .grading.parallel import grade, summary_table  # nbgrader: after the cheap checks
     _, note = backup(course.root, course.db_url)  # before the first write of this run
     print(note, file=sys.stderr)
     outcomes = grade(course, args.assignment, workers=args.workers, progress=not args.quiet)
@@ -85,9 +92,10 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _feedback(args: argparse.Namespace) -> int:
+    course = _course(args)
     from .grading.feedback import generate
 
-    pages = generate(_course(args), args.assignment)
+    pages = generate(course, args.assignment)
     print(f"feedback written for {len(pages)} trainees under feedback/*/{args.assignment}/ (hidden tests removed)")
     return 0
 
@@ -103,10 +111,9 @@ def _out_folder(option: str | None, default: Path) -> Path:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .grading.export import export, grade_table
-
     course = _course(args)
     out = _out_folder(args.out, course.root / "exports")
+    from .grading.export import export, grade_table  # pandas and nbgrader: after the cheap checks
     table = grade_table(course)
     if table.empty:
         print("no grades in the gradebook yet: run `kefu grade ASSIGNMENT` first", file=sys.stderr)
@@ -118,15 +125,14 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .grading.report import ReportError, render, render_course
-
-    course = _course(args)
     if bool(args.assignment) == bool(args.all):
         raise CommandError("give an ASSIGNMENT or --all (the course-wide page), not both")
+    course = _course(args)
     name = "course" if args.all else args.assignment
     out = Path(args.out).expanduser() if args.out else course.root / "reports" / f"{name}.html"
     if out.is_dir():
         raise CommandError(f"--out {args.out}: is a folder, give the HTML file's path")
+    from .grading.report import ReportError, render, render_course
     try:
         page = render_course(course, out) if args.all else render(course, args.assignment, out)
     except ReportError as exc:
@@ -159,7 +165,7 @@ def _roster(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kefu", description="kefu-lab instructor tools")
+    parser = _Parser(prog="kefu", description="kefu-lab instructor tools")
     sub = parser.add_subparsers(dest="command", required=True)
     # Every course command takes the course folder the same way.
     course = argparse.ArgumentParser(add_help=False)

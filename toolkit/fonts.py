@@ -37,11 +37,12 @@ def cjk_font() -> str | None:
 
 
 def cjk_rc() -> dict:
-    """matplotlib rc settings that draw Chinese text with ``cjk_font()`` (for ``matplotlib.rc_context``)."""
-    import matplotlib
+    """matplotlib rc settings that draw Chinese text with ``cjk_font()`` (for ``matplotlib.rc_context``).
 
-    rc = {"font.family": "sans-serif", "axes.unicode_minus": False}
+    The family is named outright, not through "sans-serif": a text keeps the family it was created
+    with, so the figure draws in the CJK font even when saved outside the context."""
+    rc = {"axes.unicode_minus": False}
     font = cjk_font()
     if font:
-        rc["font.sans-serif"] = [font, *matplotlib.rcParams["font.sans-serif"]]
+        rc["font.family"] = [font, "sans-serif"]
     return rc

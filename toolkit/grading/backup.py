@@ -16,6 +16,7 @@ PATH (restore with ``pg_restore --clean -d URL FILE``); without it, the database
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -44,12 +45,17 @@ def backup_dir(root: Path) -> Path:
     return Path(root) / "backups"
 
 
+_NAME = re.compile(r"gradebook-(\d{8}-\d{6})(?:-(\d+))?\.(db|dump)")
+
+
 def backups(root: Path) -> list[Path]:
-    """Existing gradebook backups, oldest first (the names sort by time)."""
+    """Existing gradebook backups, oldest first: by time stamp, then by the number added within a second."""
     folder = backup_dir(root)
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob("gradebook-*") if p.suffix in (".db", ".dump") and p.is_file())
+    found = [(m.group(1), int(m.group(2) or 0), p) for p in folder.iterdir()
+             if (m := _NAME.fullmatch(p.name)) and p.is_file()]
+    return [p for _, _, p in sorted(found)]
 
 
 def _latest(root: Path) -> str:
@@ -110,11 +116,11 @@ def check(root: Path, db_url: str) -> None:
 
 
 def _stamp(folder: Path, suffix: str) -> Path:
-    base = f"gradebook-{datetime.now():%Y%m%d-%H%M%S}"
-    target, n = folder / f"{base}{suffix}", 1
-    while target.exists():  # two runs in the same second
-        target, n = folder / f"{base}-{n}{suffix}", n + 1
-    return target
+    stamp = f"{datetime.now():%Y%m%d-%H%M%S}"
+    same = [int(m.group(2) or 0) for p in folder.iterdir() if (m := _NAME.fullmatch(p.name)) and m.group(1) == stamp]
+    if not same:
+        return folder / f"gradebook-{stamp}{suffix}"
+    return folder / f"gradebook-{stamp}-{max(same) + 1}{suffix}"  # several runs within one second
 
 
 def _prune(root: Path, keep: int) -> None:

@@ -250,10 +250,8 @@ def figures(data: dict) -> dict:
 
 
 def _png(fig) -> str:
-    import matplotlib
-
     buffer = io.BytesIO()
-    with matplotlib.rc_context(cjk_rc()), warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # without any CJK font: draw anyway (boxes) rather than fail
         fig.savefig(buffer, format="png", bbox_inches="tight")
     return f'<img alt="" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
