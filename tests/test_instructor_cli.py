@@ -230,7 +230,7 @@ def test_rosters_that_cannot_be_read_are_refused_by_name(tmp_path):
     course = new_course(tmp_path)
     (course / "empty.csv").write_bytes(b"")
     (course / "blank.csv").write_bytes(b"\r\n\r\n")
-    (course / "latin.csv").write_bytes("学号,姓名\n".encode("utf-8") + "x1,José Müller\n".encode("latin-1"))
+    (course / "latin.csv").write_bytes("id,Name\nx1,José Müller\nx2,Zoë Brontë\n".encode("latin-1"))
     (course / "bad.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
     (course / "header.csv").write_text("学号,姓名\n", encoding="utf-8")
     for name, message in [("empty.csv", "empty.csv is empty"), ("blank.csv", "blank.csv is empty"),
@@ -266,3 +266,18 @@ def test_blank_names_never_erase_stored_names(tmp_path):
                                 "kefu003": ("李", "晓龙", None)}
     with pytest.raises(RosterError, match="no id column"):
         parse_roster(_roster(tmp_path / "r.csv", SIMPLIFIED, "utf-8", header=("编码x", "姓名", "邮箱")))
+
+
+def test_postgresql_gradebook_is_dumped_before_grading(tmp_path):
+    from pgserver import INITDB, postgres_server
+
+    if not INITDB or not shutil.which("pg_dump"):
+        pytest.skip("PostgreSQL is not installed (scripts/system-deps.sh installs Debian's postgresql as root)")
+    course = new_course(tmp_path)
+    with postgres_server() as url:
+        assert kefu("roster", "名单.csv", cwd=course, KEFU_DB_URL=url).returncode == 0
+        made, note = backup(course, url)
+        assert made.suffix == ".dump" and note.startswith(f"gradebook backed up to {made}")
+        listing = subprocess.run(["pg_restore", "--list", str(made)], capture_output=True, text=True, check=True).stdout
+        assert "TABLE public student" in listing or "TABLE DATA public student" in listing
+    assert not (course / "gradebook.db").exists()

@@ -129,15 +129,18 @@ def wrong_answers(course: Course, assignment: str, scores: pd.DataFrame) -> dict
 
     ``scores`` holds the submitters' cells (student, question, score, max_score); an answer is
     wrong when its cell earned less than full marks. Answers are grouped after normalisation
-    (Traditional/Simplified, full/half width), shown as the first spelling met.
+    (Traditional/Simplified, full/half width), shown in their most common spelling (on a tie,
+    the half-width one).
     """
+    import unicodedata
+
     from ..normalize import normalize
 
     release = {p.name: _cells_by_id(course.root / "release" / assignment / p.name)
                for p in course.source_notebooks(assignment)}
     autograded: dict[tuple[str, str], dict] = {}
     counts: dict[str, Counter] = {}
-    spelling: dict[tuple[str, str], str] = {}
+    spelling: dict[tuple[str, str], Counter] = {}
     for row in scores.itertuples(index=False):
         if row.kind != "auto" or row.score >= row.max_score:
             continue
@@ -155,9 +158,12 @@ def wrong_answers(course: Course, assignment: str, scores: pd.DataFrame) -> dict
             if _blank(text, answer_text(stub_cell.source) if stub_cell is not None else ""):
                 text = "（未作答）"
         group = normalize(text) or text
-        spelling.setdefault((row.question, group), text)
+        spelling.setdefault((row.question, group), Counter())[text] += 1
         counts.setdefault(row.question, Counter())[group] += 1
-    return {q: [(spelling[(q, g)], n) for g, n in c.most_common(TOP_WRONG)] for q, c in counts.items()}
+    def shown(key) -> str:
+        return max(spelling[key].items(), key=lambda kv: (kv[1], unicodedata.normalize("NFKC", kv[0]) == kv[0]))[0]
+
+    return {q: [(shown((q, g)), n) for g, n in c.most_common(TOP_WRONG)] for q, c in counts.items()}
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -304,8 +310,11 @@ def render(course: Course, assignment: str, out: Path) -> Path:
     for grade_id, q in questions.iterrows():
         wrong = "<br>".join(f"{_e(_cut(text))}（{n} 人）" for text, n in q["wrong"]) or "—"
         question_rows.append([_e(q["label"]), _e(q["text"]), f"{100 * q['solved']:.0f}%", _e(int(q["trainees"])), wrong])
-    weakest = [[_e(t.name), _e(t.student), _num(t.raw_score), _num(t.late_penalty) if t.late_penalty else "—",
-                _num(t.score), _num(t.max_score), f"{t.percent:.0f}%"] for t in trainees.head(10).itertuples()]
+    def rows(frame):
+        return [[_e(t.name), _e(t.student), _num(t.raw_score), _num(t.late_penalty) if t.late_penalty else "—",
+                 _num(t.score), _num(t.max_score), f"{t.percent:.0f}%"] for t in frame.itertuples()]
+
+    header = ["姓名", "学号", "原始得分", "迟交扣分", "最终得分", "满分", "得分率"]
     absent_html = ("<p>" + "、".join(f"{_e(a.name)}（{_e(a.student)}）" for a in absent.itertuples()) + "</p>"
                    if len(absent) else "<p>所有学员都已提交。</p>")
     title = f"作业报告：{data['skill']}（{assignment}）"
@@ -318,8 +327,10 @@ def render(course: Course, assignment: str, out: Path) -> Path:
 {_table(["题号", "题目", "得分率", "作答人数", "常见错误答案（人数）"], question_rows)}
 <h2>各技能掌握情况</h2>{images['mastery']}
 <h2>最需要帮助的学员</h2>
-{_table(["姓名", "学号", "原始得分", "迟交扣分", "最终得分", "满分", "得分率"], weakest)}
-<h2>未提交的学员</h2>{absent_html}"""
+{_table(header, rows(trainees.head(10)))}
+<h2>未提交的学员</h2>{absent_html}
+<details><summary>全部已提交学员的成绩（{len(trainees)} 人，按学号）</summary>
+{_table(header, rows(trainees.sort_values("student")))}</details>"""
     return _write(out, _page(title, body))
 
 
