@@ -12,4 +12,16 @@ from .analysis import Pauses, Track, VoiceReport, analyse
 from .audio import VoiceError, load
 from .grade import RecordingQuestion, find_recording
 
-__all__ = ["analyse", "load", "VoiceReport", "Pauses", "Track", "VoiceError", "RecordingQuestion", "find_recording"]
+
+def samples() -> tuple[str, dict[str, "Path"]]:
+    """The script of the sample recordings and {Chinese title: path} (toolkit/voice/samples)."""
+    from pathlib import Path
+
+    from .. import kb
+
+    table = kb.load("voice")["sample"]
+    folder = Path(__file__).with_name("samples")
+    return table["script"], {table[key]: folder / f"{key}.ogg" for key in ("good", "fast")}
+
+
+__all__ = ["analyse", "load", "VoiceReport", "Pauses", "Track", "VoiceError", "RecordingQuestion", "find_recording", "samples"]

@@ -147,6 +147,8 @@ def analyse(path: str | os.PathLike, script: str | None = None) -> VoiceReport:
     cfg, goal = analysis(), targets()
     sr = int(cfg["sample_rate"])
     samples = load(path, sr)
+    if isinstance(script, str) and not script.strip():
+        script = None  # a blank script: measure as free speech
     chars = _script_chars(script) if script is not None else 0
     return _measure(parselmouth.Sound(samples.astype(np.float64), sampling_frequency=sr), samples, chars,
                     script is not None, cfg, goal)
