@@ -399,3 +399,52 @@ def test_sample_rate_of_input_does_not_matter(audio):
     a, b = analyse(wav, script), analyse(stereo, script)
     assert b.rate == pytest.approx(a.rate, rel=0.01) and b.pauses.count == a.pauses.count
     assert np.isclose(b.pitch_range_st, a.pitch_range_st, atol=1.0)
+
+
+# ----------------------------------------------------------------------------- nbgrader end to end
+
+
+def _assignment_script() -> str:
+    import re
+
+    import nbformat
+
+    nb = nbformat.read(ROOT / "source" / "08_telephone" / "08_telephone.ipynb", as_version=4)
+    test = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q8-test")
+    return re.search(r'朗读稿 = "([^"]+)"', test.source).group(1)
+
+
+@pytest.mark.slow
+def test_assignment_grades_the_recording(audio, tmp_path):
+    """`kefu grade` on 08_telephone: a good recording earns the task's 2 points, a missing,
+    unreadable or too fast one 0 (with a Chinese comment), and the other questions are unaffected."""
+    from test_grading import KEFU, autograded_totals, gradebook_rows, new_course, run
+
+    from toolkit.grading import cohort
+
+    course = new_course(tmp_path)
+    assignment = "08_telephone"
+    subs = cohort.write_cohort(course, assignment, ["perfect", "perfect", "perfect", "perfect", "blank"], seed=1)
+    script = _assignment_script()
+    folder = {s.student: course / "submitted" / s.student / assignment for s in subs}
+    shutil.copy(speak(audio, script, 120), folder["trainee002"] / "朗读.wav")
+    _encode(speak(audio, script, 120), folder["trainee003"] / "朗读.webm", "libopus")  # as the widget saves it
+    (folder["trainee004"] / "朗读.mp3").write_text("不是录音", encoding="utf-8")
+    shutil.copy(speak(audio, script, 215), folder["trainee005"] / "朗读.wav")  # too fast, no pause
+    result = run(KEFU + ["grade", assignment, "--workers", "2", "--quiet"], course)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    totals = autograded_totals(course, assignment)
+    deserved = {s.student: s.expected for s in subs}  # cohort: the questions with answer cells
+    extra = {"trainee001": 0, "trainee002": 2, "trainee003": 2, "trainee004": 0, "trainee005": 0}
+    for student, points in extra.items():
+        assert totals[student] == pytest.approx(deserved[student] + points), (student, totals)
+    rows = gradebook_rows(course, assignment)
+    assert rows[("trainee002", "q8-test")][0] == 2 and rows[("trainee001", "q8-test")][0] == 0
+    # The trainee's own recording reaches the autograded folder (CourseDirectory.ignore keeps it).
+    assert (course / "autograded" / "trainee002" / assignment / "朗读.wav").is_file()
+    graded = json.loads((course / "autograded" / "trainee001" / assignment / f"{assignment}.ipynb")
+                        .read_text(encoding="utf-8"))
+    cell = next(c for c in graded["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "q8-test")
+    out = "".join(o.get("text", "") for o in cell["outputs"])
+    assert "找不到录音文件" in out and not any(o.get("output_type") == "error" for o in cell["outputs"])
