@@ -443,8 +443,9 @@ def test_assignment_grades_the_recording(audio, tmp_path):
     assert rows[("trainee002", "q8-test")][0] == 2 and rows[("trainee001", "q8-test")][0] == 0
     # The trainee's own recording reaches the autograded folder (CourseDirectory.ignore keeps it).
     assert (course / "autograded" / "trainee002" / assignment / "朗读.wav").is_file()
-    graded = json.loads((course / "autograded" / "trainee001" / assignment / f"{assignment}.ipynb")
-                        .read_text(encoding="utf-8"))
-    cell = next(c for c in graded["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "q8-test")
-    out = "".join(o.get("text", "") for o in cell["outputs"])
+    import nbformat
+
+    graded = nbformat.read(course / "autograded" / "trainee001" / assignment / f"{assignment}.ipynb", as_version=4)
+    cell = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q8-test")
+    out = "".join(o.get("text", "") for o in cell.outputs)
     assert "找不到录音文件" in out and not any(o.get("output_type") == "error" for o in cell["outputs"])
