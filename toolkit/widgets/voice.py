@@ -16,6 +16,7 @@ from pathlib import Path
 import anywidget
 import ipywidgets as w
 import traitlets
+from ipywidgets.widgets.trait_types import bytes_serialization
 
 from .. import kb
 from ._common import GREY, RED, Drill, button, esc, para
@@ -38,7 +39,7 @@ class Recorder(anywidget.AnyWidget):
     """The browser-side recorder: ``audio`` (bytes of the last recording), ``mime``, ``recordings``."""
 
     _esm = _STATIC / "voice_recorder.js"
-    audio = traitlets.Bytes(b"").tag(sync=True)
+    audio = traitlets.Bytes(b"").tag(sync=True, **bytes_serialization)  # a binary buffer, as Image.value
     mime = traitlets.Unicode("").tag(sync=True)
     recordings = traitlets.Int(0).tag(sync=True)
     max_seconds = traitlets.Int(120).tag(sync=True)
@@ -165,10 +166,10 @@ class VoiceDrill(Drill):
         if saved:
             html += para(esc(_w("saved", name=saved)), GREY)
         self.feedback.value = html
-        self.plot.value = plot_png(report)
-        self.plot.layout.display = None
         self.record(self.item["id"], json.dumps(report.summary(), ensure_ascii=False), report.ok,
                     round(report.duration, 1))
+        self.plot.value = plot_png(report)  # last: the first plot of a session imports matplotlib
+        self.plot.layout.display = None
 
     def _save(self, data: bytes, suffix: str) -> str | None:
         """Keep the recording next to the notebook as save_as + suffix (one file per stem)."""

@@ -30,7 +30,11 @@ function render({ model, el }) {
     }
     let stream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      // Raw sound: the browser's gain control and noise suppression would change the very
+      // loudness and silences the drill measures.
+      stream = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+      });
     } catch (err) {
       status.textContent = model.get("label_denied") + "（" + err.name + "）";
       return;
