@@ -449,3 +449,20 @@ def test_assignment_grades_the_recording(audio, tmp_path):
     cell = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q8-test")
     out = "".join(o.get("text", "") for o in cell.outputs)
     assert "找不到录音文件" in out and not any(o.get("output_type") == "error" for o in cell["outputs"])
+
+
+def test_dashboard_shows_the_voice_skill(audio, store):
+    from toolkit.widgets import dashboard
+    from toolkit.widgets.voice import VoiceDrill
+
+    drill = VoiceDrill(script=SCRIPTS["greeting"])
+    drill.raise_errors = True
+    drill.take(speak(audio, SCRIPTS["greeting"], 120).read_bytes(), ".wav")
+    board = dashboard().drill
+    assert board.frame is not None
+    row = board.frame[board.frame["key"] == "voice"].iloc[0]
+    from toolkit.widgets._common import t
+
+    assert row[t("dashboard", "column_attempts")] == 1
+    assert "声音" in board.table.value
+    assert f"语速每分钟 {drill.report.rate:.0f} 字" in board.suggestions.value
