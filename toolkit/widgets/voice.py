@@ -19,7 +19,7 @@ import traitlets
 from ipywidgets.widgets.trait_types import bytes_serialization
 
 from .. import kb
-from ._common import GREY, RED, Drill, button, esc, para
+from ._common import GREY, RED, Drill, esc, para
 
 _STATIC = Path(__file__).with_name("static")
 # MIME type of a browser recording -> file suffix PyAV recognises.
@@ -195,4 +195,4 @@ def voice_drill(script: str | None = None, save_as: str | None = None, seed=None
     return VoiceDrill(script=script, save_as=save_as, seed=seed).widget
 
 
-__all__ = ["voice_drill", "VoiceDrill", "Recorder", "button"]
+__all__ = ["voice_drill", "VoiceDrill", "Recorder"]
