@@ -466,3 +466,19 @@ def test_dashboard_shows_the_voice_skill(audio, store):
     assert row[t("dashboard", "column_attempts")] == 1
     assert "声音" in board.table.value
     assert f"语速每分钟 {drill.report.rate:.0f} 字" in board.suggestions.value
+
+
+@pytest.mark.parametrize("noise_db", [-55, -40])
+def test_background_noise_does_not_hide_the_pauses(audio, noise_db):
+    """espeak's silences are digital zeros; a microphone's are not. Pink noise under the voice
+    (about 25–40 dB below it) leaves the rate and the pauses as they were."""
+    script = SCRIPTS["greeting"]
+    clean = speak(audio, script, 120)
+    seconds = float(subprocess.run(["soxi", "-D", str(clean)], capture_output=True, text=True, check=True).stdout)
+    noise, noisy = audio / f"noise{noise_db}.wav", audio / f"noisy{noise_db}.wav"
+    sox("-n", "-r", 22050, "-c", 1, "-b", 16, noise, "synth", seconds, "pinknoise", "gain", noise_db)
+    sox("-m", clean, noise, noisy)
+    a, b = analyse(clean, script), analyse(noisy, script)
+    assert b.rate == pytest.approx(true_rate(clean, script), rel=0.10)
+    assert b.pauses.count == a.pauses.count and b.pauses.longest == pytest.approx(a.pauses.longest, abs=0.1)
+    assert analyse(noisy).rate == pytest.approx(a.rate, rel=0.15)
