@@ -233,7 +233,7 @@ def _measure(sound, samples: np.ndarray, chars: int, scripted: bool, cfg, goal) 
         flag("no-pause", "advice_no_pause")
     if leading > goal["edge-silence"]:
         flag("leading-silence", "advice_leading", seconds=leading)
-    if trailing > goal["edge-silence"]:
+    if trailing > goal["trailing-silence"]:
         flag("trailing-silence", "advice_trailing", seconds=trailing)
 
     verdict = text(f"verdict_{label}")
