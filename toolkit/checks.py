@@ -817,7 +817,8 @@ def review_reply(text: str, customer: str | None = None) -> Review:
     whatever the pronoun: 推诿 (buck), blame, sarcasm/rhetorical questions, impatience, abuse.
 
     ``customer``: the customer's turn the reply answers (optional). With it the reply must also address
-    the customer's matter (share its topic words, or ask for a detail of it), apologise or show
+    the customer's matter (off topic only with evidence: it talks about another service domain's things
+    only, or says nothing concrete; see ``_addresses``), apologise or show
     understanding when the customer was wronged, and name a time when it promises to get back.
 
     ``score`` (0-100): 90 for a clean reply, up to 100 with courtesy, a concrete action or detail and
