@@ -39,6 +39,14 @@ c.LimitOutput.max_traceback = 40
 c.ClearSolutions.code_stub = {"python": '"……"  # 在引号里写上你的答案'}
 c.ClearSolutions.text_stub = "在这里写下你的回答。"
 
+# The exchange: $KEFU_EXCHANGE_ROOT (the hub sets it), else the course's own exchange/ folder once
+# scripts/start.sh has made it (one machine: trainees fetch and submit there, `nbgrader collect`
+# reads it). Neither: nbgrader's default, or what a Jupyter config folder says.
+if os.environ.get("KEFU_EXCHANGE_ROOT", "").strip():
+    c.Exchange.root = os.environ["KEFU_EXCHANGE_ROOT"].strip()
+elif (ROOT / "exchange").is_dir():
+    c.Exchange.root = str(ROOT / "exchange")
+
 # Collect refuses a submission filed under another trainee's name (toolkit/grading/exchange.py).
 c.ExchangeFactory.collect = "toolkit.grading.exchange.OwnerCheckedCollect"
 
