@@ -51,6 +51,8 @@ export JUPYTER_CONFIG_PATH="$CONFIG${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}
 EXTRA=()
 # Containers and fresh cloud machines often log in as root; Jupyter refuses root unless told.
 if [ "$(id -u)" = 0 ]; then EXTRA+=(--allow-root); fi
+# nbgrader's Assignment List fetches into its server's working directory: start in the served folder.
+cd "$SERVE"
 echo "[start] $ROLE start: JupyterLab on http://127.0.0.1:$PORT/lab serving $SERVE (open the URL with the token printed below)"
-exec .venv/bin/jupyter lab --no-browser --ip="${KEFU_IP:-127.0.0.1}" --port="$PORT" \
+exec "$COURSE/.venv/bin/jupyter" lab --no-browser --ip="${KEFU_IP:-127.0.0.1}" --port="$PORT" \
   --ServerApp.root_dir="$SERVE" --LabApp.default_url="/lab/tree/course/00_开始.ipynb" "${EXTRA[@]}"

@@ -38,7 +38,8 @@ def message_for(exc: BaseException | type[BaseException]) -> str:
     if issubclass(etype, KeyboardInterrupt):
         return m["interrupted"]
     if issubclass(etype, ImportError):  # ModuleNotFoundError included
-        name = getattr(exc, "name", None) or ""
+        name = getattr(exc, "name", None) if isinstance(exc, BaseException) else None
+        name = name if isinstance(name, str) else ""
         return m["not_installed"] if not name or name.split(".")[0] in _TOOLKIT_PACKAGES else m["other"]
     if issubclass(etype, NameError):  # UnboundLocalError included: a cell run out of order
         return m["not_run_yet"]
