@@ -43,6 +43,16 @@ def test_course_notebooks_hide_every_code_input():
         assert not shown, f"{path.name}: code inputs visible in cells {shown} (run python scripts/hide_code.py)"
 
 
+def test_collapsed_inputs_show_a_chinese_caption_not_code():
+    """A hidden input still shows its first line on the collapsed bar: a Chinese caption, no code."""
+    for path in COURSE:
+        for cell in _cells(path):
+            if cell["cell_type"] == "code":
+                first = "".join(cell["source"]).split("\n", 1)[0]
+                assert first.startswith("# ") and re.search(r"[\u4e00-\u9fff]", first), (path.name, first)
+                assert not re.search(r"\w+_\w+|\w+\(|\bimport\b|=", first), (path.name, first)
+
+
 def test_hide_code_script_hides_and_changes_nothing_twice(tmp_path):
     import hide_code
 
