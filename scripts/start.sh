@@ -21,7 +21,8 @@ case "${1:-}" in
   *) echo "start.sh: unknown option '$1' (use --instructor, or no option for the trainee start)" >&2; exit 2 ;;
 esac
 
-bash scripts/setup.sh
+# KEFU_SKIP_SETUP=1: the venv is known to be installed (the tests' scratch copies share the repo's)
+[ "${KEFU_SKIP_SETUP:-}" = 1 ] || bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 PORT=${KEFU_PORT:-8888}
 COURSE=$PWD

@@ -4,8 +4,9 @@ throwaway HOME and Jupyter dirs, on a free port. Shared by test_start, test_trai
 test_browser.
 
 The copy holds the working tree without its generated folders and uses the repository's .venv
-(a symlink: setup.sh sees it installed and only validates the knowledge base), so the test never
-writes into the checkout and never reinstalls anything.
+(a symlink) with KEFU_SKIP_SETUP=1, so the test never writes into the checkout and never
+reinstalls anything (an install from the copy would point the shared venv's editable toolkit at
+a temporary folder).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def course_env(tmp: Path, **extra) -> dict:
     home = tmp / "home"
     for d in ("home", "config", "data", "runtime"):
         (tmp / d).mkdir(exist_ok=True)
-    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTER_DATA_DIR=str(tmp / "data"),
+    env.update(KEFU_SKIP_SETUP="1", HOME=str(home), JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTER_DATA_DIR=str(tmp / "data"),
                JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), KEFU_PROGRESS=str(tmp / "progress.sqlite3"),
                PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}", PYTHONUNBUFFERED="1")
     env.update(extra)
