@@ -1,12 +1,18 @@
-"""Real-browser test: the drills work in JupyterLab 4, not only in a kernel.
+"""Real-browser test: a trainee's whole path in JupyterLab 4, in Debian's headless Chromium.
 
-JupyterLab is served on 127.0.0.1 from a temporary copy of course/ (with a throwaway HOME,
-Jupyter config/data/runtime dirs and KEFU_PROGRESS, so nothing leaks into the repo or the
-user's profile), opened in Debian's headless Chromium driven by Playwright, and one module
-notebook is run with Run > Run All Cells. The test then answers a drill in the page, clicks its
-check button and waits for the rendered feedback, which proves the ipywidgets front-end
-extension is loaded and talking to the kernel. A screenshot goes to tests/artifacts/drill.png
-(copy it to docs/screenshots/drill.png to refresh the one the README shows).
+`bash scripts/start.sh` (the trainee start) serves a scratch copy of the repository
+(tests/local_course.py: throwaway HOME, Jupyter dirs and KEFU_PROGRESS, nothing written into the
+checkout). Playwright then opens a module, runs a cell out of order (a Chinese message, no
+traceback), runs the module from the Chinese 运行 menu, answers a drill and waits for the kernel's
+feedback (so the ipywidgets front end is loaded and talking to the kernel), fetches the
+assignment from Nbgrader > Assignment List, opens it from the module's 去做作业 link, types every
+answer, runs it with 自检(), saves and submits it through the Assignment List; the instructor's
+`nbgrader collect` + `kefu grade` must then give it full autograded marks. Along the way it
+asserts that no code input, no English JupyterLab menu label and no traceback is visible.
+Screenshots go to a temporary folder (printed), or to $KEFU_SCREENSHOT_DIR: run with
+KEFU_SCREENSHOT_DIR=docs/screenshots to refresh the ones the README shows.
+
+The `lab` fixture (plain JupyterLab on a copy of course/) stays for other browser tests.
 
 Needs /usr/bin/chromium and fonts-noto-cjk (scripts/system-deps.sh installs both); skipped
 with a reason when Chromium is missing. No `playwright install`: the browser is Debian's.
@@ -39,7 +45,6 @@ from ports import free_port
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 NOTEBOOK = "02_开放式与封闭式提问.ipynb"
-SCREENSHOT = ROOT / "tests" / "artifacts" / "drill.png"
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root
     "--disable-gpu",
