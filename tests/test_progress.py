@@ -222,3 +222,16 @@ def test_next_to_practise_puts_due_reviews_then_new_modules_first():
     assert sorted(order) == sorted(MODULES)
     assert order[:3] == ["fab", "complaint_types", "capstone"]  # due (most overdue first), then new
     assert order[-1] != "capstone"
+
+
+def test_dashboard_states_the_rule_and_is_not_green_after_one_answer():
+    from toolkit.widgets import dashboard
+
+    progress.record("spin", "s-operator", "situation", True)
+    d = dashboard().drill
+    rule = d.rule.value
+    assert "至少答对 5 次" in rule and "2 天" in rule and "最近 10 次" in rule and "80%" in rule
+    row = d.frame.set_index("key").loc["spin"]
+    assert not row["mastered"] and row["掌握情况"] == "练习中" and row["最近正确率"] == 1.0
+    assert "已掌握" not in d.table.value
+    assert "（还没练过）" in d.suggestions.value  # nothing due yet: new modules next
