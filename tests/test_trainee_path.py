@@ -157,6 +157,10 @@ def test_message_for_each_kind_of_error():
                 SyntaxError("x"), KeyboardInterrupt(), FileNotFoundError("x"), ZeroDivisionError()):
         text = message_for(exc)
         assert re.fullmatch(r"[^A-Za-z]*(scripts/start\.sh[^A-Za-z]*)?(Ctrl \+ Z[^A-Za-z]*)?", text), text
+    # a message already written for trainees is kept; one with English in it is not shown
+    assert message_for(ValueError("第1题：请先运行上面的准备格，再运行这一格。")) == "第1题：请先运行上面的准备格，再运行这一格。"
+    assert message_for(ValueError("未知的练习模块 'x'(module must be one of ...)")) == message_for(ValueError)
+    assert message_for(KeyError("回答1")) == message_for(KeyError)
     assert len({message_for(e) for e in (NameError, ModuleNotFoundError, SyntaxError, KeyboardInterrupt,
                                          FileNotFoundError, ZeroDivisionError)}) == 6
 

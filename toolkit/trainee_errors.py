@@ -14,6 +14,7 @@ standard library only; the messages live in toolkit/widgets/ui.toml ([errors]).
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tomllib
 import traceback
@@ -23,6 +24,8 @@ from pathlib import Path
 __all__ = ["message_for", "install", "load_ipython_extension", "log_exception"]
 
 _UI = Path(__file__).resolve().parent / "widgets" / "ui.toml"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_ASCII_WORD = re.compile(r"[A-Za-z_]{3,}")
 _TOOLKIT_PACKAGES = {"toolkit", "ipywidgets", "pandas", "matplotlib", "opencc", "ahocorasick", "nbgrader"}
 
 
@@ -31,10 +34,19 @@ def _messages() -> dict[str, str]:
     return tomllib.loads(_UI.read_text(encoding="utf-8"))["errors"]
 
 
+def _written_for_trainees(text: str) -> bool:
+    """A message the raising code already wrote for trainees: Chinese sentences, no English words."""
+    return len(_CJK.findall(text)) >= 6 and not _ASCII_WORD.search(text) and len(text) <= 400
+
+
 def message_for(exc: BaseException | type[BaseException]) -> str:
-    """The Chinese message a trainee sees for ``exc`` (an exception or its type)."""
+    """The Chinese message a trainee sees for ``exc`` (an exception or its type). An exception
+    whose own text is already a Chinese message for trainees (a checker or an assignment's
+    setup raising one) keeps it."""
     etype = exc if isinstance(exc, type) else type(exc)
     m = _messages()
+    if isinstance(exc, BaseException) and _written_for_trainees(str(exc).strip()):
+        return str(exc).strip()
     if issubclass(etype, KeyboardInterrupt):
         return m["interrupted"]
     if issubclass(etype, ImportError):  # ModuleNotFoundError included
