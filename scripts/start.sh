@@ -38,7 +38,9 @@ if [ "$ROLE" = trainee ]; then
   SERVE="$COURSE/workspace"
   # the trainee's copy of the lessons (new ones are added, their own copies are never replaced)
   mkdir -p "$SERVE/course" "$SERVE/kefu-lab"
-  cp -R -n course/. "$SERVE/course/"
+  for lesson in course/*; do
+    [ -e "$SERVE/course/${lesson##*/}" ] || cp -R "$lesson" "$SERVE/course/"
+  done
   rm -rf "$SERVE/course/.ipynb_checkpoints"
   # fetched assignments land in kefu-lab/<assignment>; the lessons link to ../release/<assignment>
   [ -e "$SERVE/release" ] || ln -s kefu-lab "$SERVE/release"

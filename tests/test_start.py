@@ -71,6 +71,15 @@ def test_trainee_start_serves_the_lessons_without_instructor_tools(tmp_path):
         environ = open(f"/proc/{lab.proc.pid}/environ", "rb").read()
         assert b"PYTHONSTARTUP=" + str(lab.course / "hub/jupyter/trainee/kernel_startup.py").encode() in environ
 
+    # a second start keeps the trainee's copies, adds missing lessons, re-releases nothing
+    mine = lab.served / START_NOTEBOOK
+    mine.write_text(mine.read_text(encoding="utf-8").replace("欢迎", "欢迎欢迎", 1), encoding="utf-8")
+    gone = lab.served / "course" / "12_学习进度.ipynb"
+    gone.unlink()
+    with started(tmp_path, course=lab.course) as again:
+        assert "欢迎欢迎" in mine.read_text(encoding="utf-8") and gone.is_file()
+        assert "11 assignments released\n" in again.log.read_text(errors="replace")  # none new
+
 
 @pytest.mark.slow
 def test_instructor_start_has_the_formgrader(tmp_path):
