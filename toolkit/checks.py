@@ -9,6 +9,8 @@ Every classifier says WHY: labels are returned as :class:`Label`, a ``str`` subc
 (``classify_question(q) == "open"``) carrying ``.why`` (Chinese reason for the trainee) and
 ``.cue`` (the matched words). Result objects (Review, ThreeF, FabOrder, Deadlines, Rate) carry
 ``.why`` too. Cue words live in ``toolkit/data/cues.toml``; phrase banks in the other data files.
+The classifiers match cues as words (``toolkit.segment``, jieba loaded on first use): a cue that
+begins inside another word (要是 in 主要是) or inside a fixed expression (几天 in 这几天) does not count.
 
 Import cost is kept small (no pandas/Jupyter); data and matchers are built on first use.
 """
@@ -23,13 +25,13 @@ from functools import cache
 
 import ahocorasick
 
-from . import kb
+from . import kb, segment
 from .literals import required_literals
 from .normalize import View, phrase_key, views
 
 __all__ = [
     "Label", "Hit", "Finding", "Review", "Part", "ThreeF", "FabOrder", "Deadlines", "Rate",
-    "classify_question", "spin_type", "fab_label", "fab_order", "fab_in_order", "find_forbidden",
+    "classify_question", "question_fault", "spin_type", "fab_label", "fab_order", "fab_in_order", "find_forbidden",
     "review_reply", "three_f", "complaint_type", "complaint_deadlines", "speech_rate",
 ]
 
@@ -167,11 +169,129 @@ def _cues() -> dict[str, dict[str, re.Pattern]]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """One ordered rule of a classifier section of ``cues.toml`` (see the comment at its top)."""
+
+    pattern: re.Pattern
+    label: str
+    why: str
+    scope: str  # "all" | "main" (after a leading condition clause) | "last" (the last clause)
+    requires: re.Pattern | None  # must also match: in the clauses before the last for scope "last"
+    not_after: re.Pattern | None  # the cue is a topic, not a cue, when this follows it
+    before: re.Pattern | None  # the text just before the cue must end like this (a fact noun: 等级)
+    unless_last_word: re.Pattern | None  # the rule does not apply when the last word is one of these
+    unless: re.Pattern | None  # ... nor when this matches anywhere
+
+
+def _optional(table: Mapping, key: str) -> re.Pattern | None:
+    return re.compile(table[key]) if key in table else None
+
+
 @cache
-def _rules(section: str) -> tuple[tuple[tuple[re.Pattern, str, str], ...], Mapping]:
-    """Ordered (pattern, label, why) rules and the default of a classifier section."""
+def _rules(section: str) -> tuple[tuple[_Rule, ...], Mapping]:
+    """Ordered rules and the default of a classifier section."""
     table = kb.load("cues")[section]
-    return tuple((re.compile(r["pattern"]), r["label"], r["why"]) for r in table["rule"]), table["default"]
+    rules = tuple(
+        _Rule(re.compile(r["pattern"]), r["label"], r["why"], r.get("scope", "all"), _optional(r, "requires"),
+              _optional(r, "not_after"), _optional(r, "before"), _optional(r, "unless_last_word"), _optional(r, "unless"))
+        for r in table["rule"]
+    )
+    return rules, table["default"]
+
+
+# ----------------------------------------------------------------------------- words, not substrings
+
+
+@cache
+def _words_table() -> dict[str, re.Pattern]:
+    return {key: re.compile(value) for key, value in kb.load("cues")["words"].items() if isinstance(value, str)}
+
+
+class _Text:
+    """A normalised text with what the rules need: its fixed expressions and clauses (built lazily)."""
+
+    __slots__ = ("text", "_opaque")
+
+    def __init__(self, text: str):
+        self.text = text
+        self._opaque = None
+
+    @property
+    def opaque(self) -> tuple[tuple[int, int], ...]:
+        if self._opaque is None:
+            self._opaque = segment.opaque_spans(_words_table()["opaque"], self.text)
+        return self._opaque
+
+    def is_word(self, start: int, end: int) -> bool:
+        """A cue counts only as whole words: not inside a fixed expression, not cutting a word."""
+        if end <= start:
+            return True
+        for a, b in self.opaque:
+            if a < end and start < b and (a, b) != (start, end):
+                return False
+        return not segment.crosses(self.text, start, end, self.opaque)
+
+    def whole_words(self, pattern: re.Pattern) -> re.Match | None:
+        """The first match of ``pattern`` that begins and ends on word boundaries (网络 not in 网络游戏)."""
+        spans = segment.spans(self.text, self.opaque)
+        starts, ends = {s for s, _ in spans}, {e for _, e in spans}
+        return next((m for m in pattern.finditer(self.text) if m.start() in starts and m.end() in ends), None)
+
+    def main_start(self) -> int:
+        """Where the main clause begins when the text opens with a condition (如果……，)."""
+        m = _words_table()["condition"].match(self.text)
+        return m.end() if m else 0
+
+    def last_start(self) -> int:
+        """Where the last clause begins (after the last comma or semicolon before the end)."""
+        body = self.text.rstrip(_EDGE_PUNCTUATION)
+        cut = max(body.rfind(sep) for sep in ",;，；")
+        return cut + 1 if cut >= 0 else 0
+
+    def find(self, pattern: re.Pattern, start: int = 0, end: int | None = None, not_after: re.Pattern | None = None):
+        """The first match of ``pattern`` in ``text[start:end]`` that is made of whole words."""
+        end = len(self.text) if end is None else end
+        pos = start
+        while (m := pattern.search(self.text, pos, end)) is not None:
+            if self.is_word(m.start(), m.end()) and not (not_after and not_after.match(self.text, m.end())):
+                return m
+            pos = m.start() + 1
+            if pos > end:
+                break
+        return None
+
+    def word_before(self, index: int) -> str:
+        for s, e in segment.spans(self.text, self.opaque):
+            if e == index:
+                return self.text[s:e]
+        return ""
+
+    def last_word(self) -> str:
+        body = self.text.rstrip(_EDGE_PUNCTUATION + "吗呢吧啊呀么")
+        return self.word_before(len(body)) if body else ""
+
+
+def _apply(rule: _Rule, t: _Text) -> re.Match | None:
+    if rule.unless_last_word and rule.unless_last_word.fullmatch(t.last_word()):
+        return None
+    if rule.unless and rule.unless.search(t.text):
+        return None
+    start, lead_end = 0, None
+    if rule.scope == "main":
+        start = t.main_start()
+    elif rule.scope == "last":
+        start = lead_end = t.last_start()
+        if start == 0:
+            return None
+    if rule.requires and not t.find(rule.requires, 0, lead_end):
+        return None
+    pos = start
+    while (m := t.find(rule.pattern, pos, not_after=rule.not_after)) is not None:
+        if not rule.before or rule.before.search(t.text, 0, m.start()):
+            return m
+        pos = m.start() + 1
+    return None
 
 
 # ----------------------------------------------------------------------------- questions
@@ -188,11 +308,14 @@ def _cue(m: re.Match) -> str:
 def _classify(section: str, text: str) -> Label:
     """Run the ordered rules of ``cues.toml``'s ``section``: the first that matches decides."""
     text_view, _ = _require_text(text)
+    t = _Text(text_view.text)
     rules, default = _rules(section)
-    for pattern, label, why in rules:
-        if m := pattern.search(text_view.text):
+    for rule in rules:
+        if m := _apply(rule, t):
             cue = _cue(m)
-            return Label(label, why.format(cue=cue), cue)
+            if rule.before:  # quote the word the rule looked at too (会员等级是什么)
+                cue = t.word_before(m.start()) + cue
+            return Label(rule.label, rule.why.format(cue=cue), cue)
     return Label(default["label"], default["why"])
 
 
@@ -209,6 +332,67 @@ def classify_question(text: str) -> Label:
 def spin_type(text: str) -> Label:
     """"situation" | "problem" | "implication" | "need-payoff" for a sales question (seed 001)."""
     return _classify("spin", text)
+
+
+_FAULT_WHY = {
+    "not-chinese": "请用中文提问：客户听的是中文。",
+    "fragment": "“{cue}”还不是一个完整的问题：请写出要问客户的具体内容，例如“请问您遇到了什么问题？”",
+    "rhetorical": "“{cue}”是反问或责问的口气，暗含责怪客户，不是好的提问；请心平气和地询问客户的情况。",
+    "off-topic": "这个问题和客户的事情无关：请围绕客户刚才说的情况提问。",
+}
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[a-z]")
+_ALNUM = re.compile(r"[a-z0-9][a-z0-9.\-]*")
+
+
+@cache
+def _neutral_word() -> re.Pattern:
+    """A word made only of function words, generic words and very common characters."""
+    cues = _cues()["question_fault"]
+    return re.compile("(?:" + "|".join(cues[k].pattern for k in ("generic", "common", "function")) + ")+")
+
+
+def _bigrams(text: str, common: re.Pattern) -> set[str]:
+    """Pairs of adjacent Chinese characters, less those made only of very common ones."""
+    han = "".join(_HAN.findall(text))
+    return {han[i:i + 2] for i in range(len(han) - 1) if not common.fullmatch(han[i]) or not common.fullmatch(han[i + 1])}
+
+
+def question_fault(text: str, customer: str | None = None) -> Label | None:
+    """Why ``text`` is not a usable question in a service conversation, or None if it is one.
+
+    "fragment" (no matter asked about: 如果, 为什么呢?), "rhetorical" (反问/责问 that blames the customer:
+    你为什么不自己查一下?), "off-topic" (nothing to do with the customer or the matter of ``customer``,
+    the customer's turn: 为什么香蕉是黄的?), "not-chinese". The Label's ``.why`` is the Chinese reason.
+    """
+    with_punct, _ = _require_text(text)
+    t = _Text(with_punct.text)
+    cues = _cues()["question_fault"]
+    if not _HAN.search(t.text):
+        code = "not-chinese" if _LATIN.search(t.text) else "fragment"
+        return Label(code, _FAULT_WHY[code].format(cue=text.strip()), text.strip())
+    words = [t.text[s:e] for s, e in segment.spans(t.text, t.opaque)]
+    content = [w for w in words if (_HAN.search(w) and not cues["function"].fullmatch(w)) or _ALNUM.fullmatch(w)]
+    if not content:
+        cue = t.text.strip(_EDGE_PUNCTUATION) or t.text
+        return Label("fragment", _FAULT_WHY["fragment"].format(cue=cue), cue)
+    m = t.find(cues["rhetorical"])
+    hit = next((h for h in _forbidden_hits(text, with_punct, views(text)[1]) if h.category == "责问与反问"), None)
+    if m or hit:
+        cue = _cue(m) if m else hit.matched
+        return Label("rhetorical", _FAULT_WHY["rhetorical"].format(cue=cue), cue)
+    if customer is None or t.whole_words(cues["service"]):  # without the customer's turn, topic is not judged
+        return None
+    # Off topic: the question brings a subject of its own (香蕉, 明星, 减肥) that the customer's turn does
+    # not share; a question of generic words only (您是什么时候发现的?) is about the customer's matter.
+    if all(_neutral_word().fullmatch(w) for w in content):
+        return None
+    turn = views(customer)[0].text if isinstance(customer, str) and customer.strip() else ""
+    shared = (set(_HAN.findall(t.text)) & set(_HAN.findall(turn))) - set(cues["common"].findall(t.text))
+    # one shared rare character can be chance (手机壳 / 机票); a shared pair of them or a word is not
+    if len(shared) < 2 and not _bigrams(t.text, cues["common"]) & _bigrams(turn, cues["common"]):
+        return Label("off-topic", _FAULT_WHY["off-topic"], "")
+    return None
 
 
 _FAB_RANK = {"F": 0, "A": 1, "B": 2}
@@ -435,35 +619,56 @@ _COMPLAINT_WHY = {
     "solve": "客户讲清了事实，并提出明确要求“{cue}”，是解决问题的投诉：认真倾听、表示认同，及时处理并答复。",
     "vent": "客户情绪激动（“{cue}”），理由简单重复、没有明确要求，是纯粹为了发泄的投诉：先耐心倾听。",
     "expect": "客户语气平和，提出希望或拿好的例子比较（“{cue}”），是为了某种期待的投诉：表示认同并表达改进的意愿。",
+    "account": "客户平静地讲清了遇到的问题，虽然没有明说要求，也是希望把这件事解决，是解决问题的投诉：认真倾听、表示认同，及时处理并答复。",
+    "topic": "客户谈的是“{cue}”这类服务本身的做法，没有为这件事提出具体要求，是为了某种期待的投诉：表示认同并表达改进的意愿。",
 }
 
 
+@cache
+def _complaint_cues() -> dict[str, re.Pattern]:
+    cues = dict(_cues()["complaint"])
+    topic = kb.load("cues")["complaint"]["topic"]
+    cues["topic_noun"] = re.compile(topic)
+    cues["topic"] = re.compile(f"(?:{cues['demand'].pattern})(?={topic})")
+    for name in ("demand", "request"):  # a remedy word followed by a topic noun is a topic
+        cues[name] = re.compile(f"(?:{cues[name].pattern})(?!{topic})")
+    return cues
+
+
 def complaint_type(text: str) -> Label:
-    """"solve" | "vent" | "expect" for a customer's complaint (seed 004's cues)."""
+    """"solve" | "vent" | "expect" for a customer's complaint (seed 004).
+
+    solve: a clear request for a remedy (calm or angry), or facts of a case; vent: anger or the same
+    words repeated, with no request; expect: positive evidence only (wishes, suggestions, comparisons
+    with others), never just the absence of anger.
+    """
     with_punct, _ = _require_text(text)
-    t = with_punct.text
-    cues = _cues()["complaint"]
-    demand = cues["demand"].search(t)
-    anger = cues["anger"].search(t)
-    wish = cues["wish"].search(t) or cues["compare"].search(t)
-    improvement = wish and (cues["future"].search(t) or cues["compare"].search(t))
-    facts = cues["facts"].search(t)
-    if demand and not improvement:
-        kind, m = "solve", demand
-    elif wish and not anger:
+    t = _Text(with_punct.text)
+    cues = _complaint_cues()
+    request = t.find(cues["request"])
+    demand = request or t.find(cues["demand"])
+    anger = t.find(cues["anger"])
+    wish = t.find(cues["wish"]) or t.find(cues["compare"])
+    improvement = wish and (t.find(cues["future"]) or t.find(cues["compare"]))
+    if improvement and not anger:
         kind, m = "expect", wish
-    elif demand:
-        kind, m = "solve", demand
-    elif anger:
+    elif request:
+        kind, m = "solve", request
+    elif anger:  # remedy words shouted, repeated or sneered at are not a request
         kind, m = "vent", anger
     elif wish:
         kind, m = "expect", wish
-    elif facts:
-        kind, m = "solve", facts
-    else:  # calm, no demand: venting needs anger (seed 004), so it is an expectation
-        kind, m = "expect", None
-    cue = _cue(m) if m else ""
-    return Label(kind, _COMPLAINT_WHY[kind].format(cue=cue or "语气平和"), cue)
+    elif demand:
+        kind, m = "solve", demand
+    elif topic := t.find(cues["topic"]):  # talks about how the service works (退货流程), asks no remedy
+        noun = cues["topic_noun"].match(t.text, topic.end())
+        cue = t.text[topic.start():noun.end()].strip(_EDGE_PUNCTUATION)  # quote 退货流程, not just 退货
+        return Label("expect", _COMPLAINT_WHY["topic"].format(cue=cue), cue)
+    else:  # a calm account of the matter: the customer wants it solved
+        m = t.find(cues["facts"])
+        return Label("solve", _COMPLAINT_WHY["account"], _cue(m) if m else "")
+    cue = _cue(m)
+    return Label(kind, _COMPLAINT_WHY[kind].format(cue=cue), cue)
 
 
 # ----------------------------------------------------------------------------- time limits
