@@ -63,9 +63,11 @@ def test_trainee_start_serves_the_lessons_without_instructor_tools(tmp_path):
         # nbgrader: the assignment list and validation, no formgrader, course list, create assignment
         assert _status(lab, "/assignments?course_id=kefu-lab") == 200
         assert _status(lab, "/formgrader") == 404
+        assert _status(lab, "/assignments/validate") == 404  # no validate_assignment server extension
         disabled = _disabled_extensions(lab)
+        # Validate is off too: it reports in English; 自检() is the trainee's self-check, in Chinese
         assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
-                "@jupyter/nbgrader:course-list"} <= disabled
+                "@jupyter/nbgrader:course-list", "@jupyter/nbgrader:validate-assignment"} <= disabled
         assert "@jupyter/nbgrader:assignment-list" not in disabled
         # kernels get the Chinese error messages (toolkit/trainee_errors.py)
         environ = open(f"/proc/{lab.proc.pid}/environ", "rb").read()
