@@ -349,6 +349,7 @@ def _walk(lab, page, errors: list[str]) -> None:
     _wait_idle(page)
     answers = _answers_by_cell(fetched)
     assert answers, "no answer cells found in the fetched assignment"
+    assert any(re.search(r"[\u4e00-\u9fff].*[？，。！]", t) for t in answers.values())  # Chinese, full-width marks
     for index, text in answers.items():
         cell = assignment.locator(f".jp-Cell[data-windowed-list-index='{index}']")
         cell.scroll_into_view_if_needed()
