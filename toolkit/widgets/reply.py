@@ -143,14 +143,15 @@ class ReplyDrill(Drill):
     # -- the four kinds
 
     def _review(self, text: str) -> tuple[str, bool]:
-        r = self.last = checks.review_reply(text)
+        # The customer's turn too: the reply must take up the customer's matter (issue 8).
+        r = self.last = checks.review_reply(text, customer=self.current["customer"])
         html = verdict(r.ok) + para(esc(t("reply", "score", score=r.score)), GREEN if r.ok else RED, bold=True)
         html += bullets(esc(f.message) for f in r.findings) if r.findings else para(esc(r.why))
         if r.polite:
             html += para(esc(t("reply", "polite", polite="、".join(r.polite))))
-        if r.findings:
-            html += para(f"<b>{esc(t('reply', 'your_text'))}</b>"
-                         + highlight(text, [(f.start, f.end, f.message) for f in r.findings]))
+        marks = [(f.start, f.end, f.message) for f in r.findings if f.code not in checks.WHOLE_REPLY_FINDINGS]
+        if marks:  # findings about the whole reply (off-topic, no content…) are listed, not highlighted
+            html += para(f"<b>{esc(t('reply', 'your_text'))}</b>" + highlight(text, marks))
         return html, r.ok
 
     def _three_f(self, text: str) -> tuple[str, bool]:
