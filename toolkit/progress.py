@@ -6,7 +6,7 @@ if the file is corrupt or cannot be written, the store switches to memory and ke
 warning for the trainee (``ProgressStore.warning``; :func:`take_warning` hands it out once, and
 the drill widgets show it).
 
-Module keys are ``kb.SKILLS + ("capstone",)``. Import-light: sqlite3 and the standard library
+Module keys are ``kb.SKILLS + ("capstone", "voice")``. Import-light: sqlite3 and the standard library
 (the ``fsrs`` scheduler is imported when a schedule is asked for).
 
 Mastery needs evidence (:data:`MASTERY`, :func:`skills`): a module counts as mastered only after
@@ -33,7 +33,7 @@ __all__ = [
     "next_to_practise", "take_warning", "MASTERY", "Skill", "skills", "due_items",
 ]
 
-MODULES: tuple[str, ...] = (*SKILLS, "capstone")
+MODULES: tuple[str, ...] = (*SKILLS, "capstone", "voice")  # voice: the voice drill (toolkit.widgets.voice)
 ENV_VAR = "KEFU_PROGRESS"
 # A module is mastered with at least `min_correct` correct answers, given on at least `min_days`
 # different days, and at least `min_recent_rate` correct among the last `recent` attempts.

@@ -110,6 +110,19 @@ def chart_png(frame) -> bytes:
     return buf.getvalue()
 
 
+def latest_voice() -> str:
+    """The figures of the last voice-drill recording (HTML), or "" before the first one."""
+    import json
+
+    rows = progress.attempts("voice")
+    try:
+        last = json.loads(rows[-1]["answer"]) if rows else None
+        return para(esc(t("dashboard", "voice_latest", rate=last["rate"], pauses=last["pauses"],
+                          st=last["pitch_range_st"], db=last["loudness_db"]))) if last else ""
+    except (ValueError, KeyError, TypeError):  # an attempt stored by an older version
+        return ""
+
+
 class Dashboard:
     """Controls: ``message`` (HTML; friendly text when nothing was practised), ``chart``
     (Image, PNG), ``table`` (HTML), ``suggestions`` (HTML: 接下来建议练习), ``refresh`` (刷新),
@@ -141,7 +154,8 @@ class Dashboard:
         practised = [m for m, s in stats.items() if s.attempts]
         order = progress.next_to_practise()[:3]
         self.suggestions.value = (para(f"<b>{esc(t('dashboard', 'suggest'))}</b>{esc(t('dashboard', 'suggest_why'))}")
-                                  + bullets([esc(module_name(m) + _when(stats[m])) for m in order]))
+                                  + bullets([esc(module_name(m) + _when(stats[m])) for m in order])
+                                  + latest_voice())
         if not practised:
             self.frame = None
             self.message.value = para(esc(t("dashboard", "empty")), GREY)
