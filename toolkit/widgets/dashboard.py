@@ -17,6 +17,7 @@ from .. import progress
 from ..fonts import CJK_FONTS, cjk_font  # noqa: F401 - re-exported for existing callers
 from ._common import GREY, bullets, button, esc, module_name, para, t
 
+
 def _status(skill) -> str:
     if skill.mastered:
         return t("dashboard", "status_mastered")
