@@ -86,7 +86,8 @@ def _grade(args: argparse.Namespace) -> int:
     from .grading.parallel import grade, summary_table  # nbgrader: after the cheap checks
     _, note = backup(course.root, course.db_url)  # before the first write of this run
     print(note, file=sys.stderr)
-    outcomes = grade(course, args.assignment, workers=args.workers, progress=not args.quiet)
+    outcomes = grade(course, args.assignment, workers=args.workers, progress=not args.quiet,
+                     timeout=args.timeout)
     print(summary_table(outcomes))
     return 0
 
@@ -182,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment")
     p.add_argument("--workers", type=_positive_int, default=None, help="worker processes (default: number of cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds per submission before it is stopped and scored 0 (default 600, env KEFU_GRADE_TIMEOUT)")
 
     command("feedback", _feedback, "nbgrader generate_feedback for every trainee, hidden tests removed") \
         .add_argument("assignment")
