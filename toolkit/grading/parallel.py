@@ -273,12 +273,13 @@ def _finish(job: _Job) -> Outcome:
 
 
 def grade(course: Course, assignment: str, workers: int | None = None, progress: bool = True,
-          timeout: float | None = None) -> list[Outcome]:
+          timeout: float | None = None, only: list[str] | None = None) -> list[Outcome]:
     """Autograde all submissions of ``assignment``; return one Outcome per trainee.
 
     Each trainee's result is in the course gradebook as soon as their job ends, so a run that is
     interrupted keeps what it graded. A job running longer than ``timeout`` seconds (default
     DEFAULT_TIMEOUT, env KEFU_GRADE_TIMEOUT) is killed, reported "timed out" and scored 0.
+    ``only`` limits the run to those trainees.
     """
     from multiprocessing.connection import wait
     from tqdm import tqdm
@@ -299,6 +300,8 @@ def grade(course: Course, assignment: str, workers: int | None = None, progress:
     students = course.submitted_students(assignment)
     if not students:
         raise SystemExit(f"no submissions found in {course.root / 'submitted'}/*/{assignment}/")
+    if only is not None:  # `kefu grade --watch`: the new or changed submissions only
+        students = [s for s in students if s in set(only)]
     course.ensure_assignment(assignment)
 
     outcomes: dict[str, Outcome] = {}
