@@ -1,65 +1,39 @@
-"""Remove trainee code from a submitted notebook before nbgrader executes it.
+"""Make a submitted notebook safe before nbgrader executes it: answers become data.
 
-Trainees answer with literal assignments such as ``回答1 = "您好,请问有什么可以帮您?"``; they
-never need code. So before execution an autograded answer cell must hold only literal
-assignments to answer names (``回答…``/``答案…``): a cell with any other statement is
-emptied, and so is every code cell the trainee added. Loops, ``sys.exit``, crashes, floods and monkeypatches never run, and the checks in
-the (restored) test cells see only data. What was removed is recorded in the cell metadata
-under the notebook metadata ``kefu.removed`` so the grading summary can name it.
+An answer cell (nbgrader autograded answer, grade_id ``qN-answer``) holds the trainee's words,
+never code. Before execution kefu rewrites it into ``回答N = '<repr of the text>'``, built here
+(``toolkit.grading.answers.literal_source``): the text is never parsed as Python, so code typed
+as an answer is just text and a malformed answer cannot void another one. Every code cell the
+trainee added is emptied. Loops, ``sys.exit``, crashes, floods and monkeypatches never run, and
+the checks in the (restored) test cells see only data. The trainee's text is kept in the cell's
+``kefu.answer`` metadata (``RestoreAnswerText`` puts it back on screen after execution); what
+was removed is listed under the notebook metadata ``kefu.removed`` for the grading summary.
 """
 
 from __future__ import annotations
 
-import ast
-import re
+from .answers import answer_name, answer_text, literal_source
 
-ANSWER_NAME = re.compile(r"^(回答|答案)\w*$")
-REMOVED_NOTE = "# 评分时已移除这个单元格里的代码：答案只能写成 回答 = \"……\" 的形式。\n"
+REMOVED_NOTE = "# 评分时已移除这个单元格：答案只写在每道题的答案格里。\n"
 
 
-def _is_literal(node: ast.AST) -> bool:
-    try:
-        ast.literal_eval(node)
-    except Exception:  # literal_eval raises several kinds (ValueError, RecursionError, ...)
-        return False
-    return True
+def _source(cell) -> str:
+    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
 
 
-def _describe(source: str, node: ast.AST) -> str:
-    text = (ast.get_source_segment(source, node) or type(node).__name__).strip().splitlines()[0]
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def answer_names(source: str) -> list[str]:
-    """Answer variables a cell assigns (so a voided cell can still define them, blank)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # broken code: read the names off the text
-        return [m.group(1) for m in re.finditer(r"^\s*(\w+)\s*=", source, re.M) if ANSWER_NAME.match(m.group(1))]
-    return [t.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
-            for t in node.targets if isinstance(t, ast.Name) and ANSWER_NAME.match(t.id)]
-
-
-def literal_answers(source: str) -> tuple[str, list[str]]:
-    """Split an answer cell into (kept source, descriptions of removed statements)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return "", ["unparsable code (syntax error)"] if source.strip() else []
-    kept, removed = [], []
-    for node in tree.body:
-        ok = (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and ANSWER_NAME.match(node.targets[0].id)
-            and _is_literal(node.value)
-        )
-        if ok:
-            kept.append(ast.get_source_segment(source, node))
-        elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
-            removed.append(_describe(source, node))
-    return "\n".join(kept) + ("\n" if kept else ""), removed
+def answer_as_data(cell) -> str | None:
+    """Rewrite one answer cell in place into a literal assignment; return the trainee's text
+    (None when the cell's grade_id names no answer, in which case the cell is emptied)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    name = answer_name(meta.get("grade_id", ""))
+    text = answer_text(_source(cell))
+    if cell.get("cell_type") != "code":  # retyped to markdown/raw: an answer cell stays a code cell
+        cell["cell_type"] = "code"
+        cell["outputs"], cell["execution_count"] = [], None
+        cell.pop("attachments", None)
+    cell.setdefault("metadata", {}).setdefault("kefu", {})["answer"] = text
+    cell["source"] = literal_source(name, text) if name else REMOVED_NOTE
+    return text if name else None
 
 
 def forget_duplicates(nb) -> None:
@@ -75,28 +49,31 @@ def forget_duplicates(nb) -> None:
 
 
 def sanitize_notebook(nb) -> list[str]:
-    """Sanitise ``nb`` in place; return what was removed (one line per statement or cell).
+    """Sanitise ``nb`` in place; return what was removed (one line per cell).
 
     Cells are read with item access: cells nbgrader adds back are plain dicts.
     """
     report = []
     for cell in nb["cells"]:
-        if cell.get("cell_type") != "code":
-            continue
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        name = meta.get("grade_id", "unnamed cell")
-        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        if meta.get("solution"):
-            _, removed = literal_answers(source)
-            if removed:  # any code voids the whole cell: answers are data, nothing else
-                blanks = "".join(f'{name} = ""\n' for name in dict.fromkeys(answer_names(source)))
-                cell["source"] = REMOVED_NOTE + blanks
-                report += [f"{name}: removed `{r}`" for r in removed]
-        elif meta.get("locked") or meta.get("grade"):
-            continue  # instructor cells: nbgrader's OverwriteCells has restored their source
-        elif source.strip():
+        if meta.get("solution") and not meta.get("grade"):
+            if answer_as_data(cell) is None:
+                report.append(f"{meta.get('grade_id', 'unnamed cell')}: not an answer cell id, emptied")
+            continue
+        if cell.get("cell_type") != "code" or meta.get("locked") or meta.get("grade"):
+            continue  # text, and instructor cells: nbgrader's OverwriteCells has restored their source
+        source = _source(cell)
+        if source.strip():
             first = source.strip().splitlines()[0]
             report.append(f"added code cell: removed `{first[:80]}`")
             cell["source"] = REMOVED_NOTE
     nb["metadata"].setdefault("kefu", {})["removed"] = report
     return report
+
+
+def restore_answer_text(nb) -> None:
+    """After execution: show each answer cell as the trainee wrote it (feedback, formgrader)."""
+    for cell in nb["cells"]:
+        text = cell.get("metadata", {}).get("kefu", {}).get("answer")
+        if text is not None and cell.get("cell_type") == "code":
+            cell["source"] = text
