@@ -295,11 +295,35 @@ def test_deadlines_skip_weekend_and_holidays():
     assert d.first_reply_due == datetime(2026, 9, 25, 18, 0)
     assert d.target_due == datetime(2026, 9, 28, 16, 0)   # Monday
     assert d.latest_due == datetime(2026, 9, 30, 16, 0)   # Wednesday
-    national = complaint_deadlines("复杂", datetime(2026, 9, 30, 9, 0),
-                                   holidays=[f"2026-10-0{i}" for i in range(1, 8)])
-    assert national.target_due == datetime(2026, 10, 14, 9, 0)
-    assert national.latest_due == datetime(2026, 10, 16, 9, 0)
-    assert national.overdue(datetime(2026, 10, 17)) and not national.overdue(datetime(2026, 10, 15))
+    # National Day 2026: 1-7 October off, Saturday 10 October a make-up working day (调休).
+    national = complaint_deadlines("复杂", datetime(2026, 9, 30, 9, 0))
+    assert national.target_due == datetime(2026, 10, 13, 9, 0)   # 8, 9, 10 (Sat), 12, 13
+    assert national.latest_due == datetime(2026, 10, 15, 9, 0)
+    assert national.overdue(datetime(2026, 10, 16)) and not national.overdue(datetime(2026, 10, 14))
+    # Extra days the caller lists are skipped as well (a company's own closing day).
+    closed = complaint_deadlines("复杂", datetime(2026, 9, 30, 9, 0), holidays=["2026-10-10"])
+    assert closed.target_due == datetime(2026, 10, 14, 9, 0)
+
+
+def test_deadlines_follow_the_official_calendar_with_make_up_days():
+    # Dragon Boat 2025: 31 May - 2 June off; an ordinary complaint on Friday 30 May is due Tuesday.
+    assert complaint_deadlines("一般", datetime(2025, 5, 30, 16, 0)).target_due == datetime(2025, 6, 3, 16, 0)
+    # Sunday 28 September 2025 was a make-up working day before National Day.
+    d = complaint_deadlines("一般", datetime(2025, 9, 26, 10, 0))
+    assert d.target_due == datetime(2025, 9, 28, 10, 0)
+    assert d.latest_due == datetime(2025, 9, 30, 10, 0)
+    assert "法定节假日和调休" in d.why
+
+
+def test_deadlines_past_the_table_fall_back_to_the_course_list_and_say_so():
+    # 2027 is not in chinese-calendar yet: weekends plus toolkit/data/calendar.toml (1 January, Spring Festival).
+    d = complaint_deadlines("复杂", datetime(2026, 12, 30, 10, 0))
+    assert d.target_due == datetime(2027, 1, 7, 10, 0)   # 31 Dec, 4, 5, 6, 7 (1 Jan is a holiday)
+    assert "2027 年" in d.why and "课程配置" in d.why
+    spring = complaint_deadlines("一般", datetime(2027, 2, 4, 10, 0))  # Thursday before Spring Festival
+    assert spring.target_due == datetime(2027, 2, 9, 10, 0)
+    far = complaint_deadlines("一般", datetime(2031, 3, 7, 10, 0))  # a Friday, no list at all: never fails
+    assert far.target_due == datetime(2031, 3, 10, 10, 0) and "还没有列出" in far.why
 
 
 def test_simple_complaint_is_immediate():

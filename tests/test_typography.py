@@ -22,6 +22,8 @@ CJK = "\u3400-\u9fff"
 # Half-width punctuation touching Chinese text (a placeholder such as {name} counts as text).
 BAD = re.compile(rf"[{CJK}“”…][,;?!:]|[,;:][{CJK}“]|[{CJK}…]\((?!\")|\)[{CJK}，。]")
 REGEX_KEYS = re.compile(r"^\s*(pattern|patterns|variants)\s*=")
+# re functions whose first argument is a pattern: never rewritten into full-width punctuation.
+REGEX_CALLS = {"search", "match", "fullmatch", "compile", "findall", "finditer", "sub", "split"}
 CUE_REGEX = re.compile(r"^\s*(?!why\b|default\b)\w+\s*=\s*'")  # cues.toml: every value but `why` is a regex
 
 
@@ -34,8 +36,12 @@ def _prose(markdown: str) -> str:
 def _python_text(source: str) -> list[str]:
     """Chinese string literals (minus {placeholders}) and comments of Python source."""
     out = []
+    previous: list[str] = []  # the last tokens' text, to spot the pattern argument of re.search(...)
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type == tokenize.STRING and re.match(r"[rRbBfF]*[rR]", tok.string):
+        is_pattern = previous[:2] == ["re", "."] and previous[2:3] and previous[2] in REGEX_CALLS and previous[3:] == ["("]
+        if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            previous = (previous + [tok.string])[-4:]
+        if tok.type == tokenize.STRING and (is_pattern or re.match(r"[rRbBfF]*[rR]", tok.string)):
             continue  # a regular expression: it matches the normalised, half-width text
         if tok.type in (tokenize.STRING, tokenize.COMMENT) and re.search(f"[{CJK}]", tok.string):
             text = re.sub(r"\{[^{}]*\}", "", tok.string)
@@ -105,3 +111,26 @@ def test_chinese_punctuation(kind, path):
     texts = {"notebook": _notebook_texts, "toml": _toml_texts, "module": _module_texts}[kind](path)
     bad = sorted({t[max(0, m.start() - 12):m.end() + 12].replace("\n", " ") for t in texts for m in BAD.finditer(t)})
     assert bad == [], f"{path.relative_to(ROOT)}: half-width punctuation in Chinese text:\n" + "\n".join(bad[:20])
+
+
+FULL_WIDTH_SYNTAX = re.compile(r"[（）［］｛｝｜？＊＋＾＄＼]")
+
+
+def _patterns(source: str) -> list[str]:
+    """String arguments of re.search(...) and friends in Python source."""
+    found, previous = [], []
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.STRING and previous[:2] == ["re", "."] and previous[2:3] and previous[2] in REGEX_CALLS:
+            found.append(tok.string)
+        if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            previous = (previous + [tok.string])[-4:]
+    return found
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "source").glob("*/*.ipynb")), ids=lambda p: p.parent.name)
+def test_test_cell_regexes_stay_half_width(path):
+    """A regex bracket or bar rewritten as （ ） ｜ ？ matches nothing a trainee types (answers are
+    normalised to half-width before matching): honest model answers lost points this way."""
+    bad = [p for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"
+           for p in _patterns(cell.source) if FULL_WIDTH_SYNTAX.search(p)]
+    assert not bad, bad

@@ -350,12 +350,15 @@ def _finding(code: str, view: View, original: str, start: int, end: int, message
     return Finding(code, message or _MESSAGES[code].format(m=matched), o_start, o_end, matched)
 
 
-def review_reply(text: str) -> Review:
+def review_reply(text: str, customer: str | None = None) -> Review:
     """Judge a staff reply against the service-language standards (seeds 000, 001, 002).
 
     Findings: forbidden phrases, 你 where 您 is due, commands, bare refusals (also a bare 不),
     uncertain wording, vague promises (我尽可能 instead of 我会), interrogating tone.
     Polite markers (您好/请/谢谢/对不起/抱歉…) raise the score.
+
+    ``customer``: the customer's turn the reply answers (optional); with it the reply must also
+    address the customer's matter.
     """
     with_punct, bare = _require_text(text)
     t = with_punct.text
@@ -487,21 +490,15 @@ def _as_date(day) -> date:
     raise TypeError(f"节假日请写成日期，例如 2026-10-01（holidays must be dates or 'YYYY-MM-DD', got {day!r}）")
 
 
-def _add_working_days(start: datetime, days: int, holidays: frozenset[date]) -> datetime:
-    moment = start
-    while days > 0:
-        moment += timedelta(days=1)
-        if moment.weekday() < 5 and moment.date() not in holidays:
-            days -= 1
-    return moment
-
-
 def complaint_deadlines(severity: str, accepted_at: datetime, holidays=()) -> Deadlines:
     """Reply and answer deadlines for a complaint accepted at ``accepted_at`` (seed 003).
 
     First reply within 2 hours; simple: answer at once; ordinary: 1 working day (latest 3);
-    complex: 5 working days (latest 7). Weekends and the given ``holidays`` are skipped.
+    complex: 5 working days (latest 7). Working days follow the official calendar with its
+    make-up working days (``toolkit.workdays``); the given ``holidays`` are skipped as well.
     """
+    from . import workdays
+
     if not isinstance(severity, str):
         raise TypeError(f"投诉级别请写 simple/ordinary/complex(expected str, got {type(severity).__name__})")
     key = _SEVERITY.get(views(severity)[1].text) if severity.strip() else None
@@ -515,15 +512,16 @@ def complaint_deadlines(severity: str, accepted_at: datetime, holidays=()) -> De
     limits = _limits()
     first = limits["complaint-first-reply"]
     rule = limits[f"complaint-{key}"]
-    target = _add_working_days(accepted_at, rule["target_working_days"], days_off)
-    latest = _add_working_days(accepted_at, rule["latest_working_days"], days_off)
+    target = workdays.add_working_days(accepted_at, rule["target_working_days"], days_off)
+    latest = workdays.add_working_days(accepted_at, rule["latest_working_days"], days_off)
     first_due = accepted_at + timedelta(hours=first["hours"])
     name = _SEVERITY_NAME[key]
     if rule["latest_working_days"] == 0:
         why = f"{name}要立即答复；受理后 {first['hours']:g} 小时内先回复客户处理情况。"
     else:
         why = (f"受理后 {first['hours']:g} 小时内回复客户；{name}在 {rule['target_working_days']} 个工作日内答复"
-               f"（最迟 {rule['latest_working_days']} 个工作日，周末和节假日不算）；超过期限要主动联系客户。")
+               f"（最迟 {rule['latest_working_days']} 个工作日，周末和节假日不算）；超过期限要主动联系客户。"
+               + workdays.calendar_note(accepted_at.date(), latest.date()))
     return Deadlines(key, accepted_at, first_due, target, latest, why)
 
 

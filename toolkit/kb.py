@@ -88,6 +88,7 @@ SCHEMA: dict[str, dict[str, dict]] = {
         "time_limit": {**_ENTRY, "name": str, "text": str, "minutes?": (int, float), "hours?": (int, float),
                        "target_working_days?": int, "latest_working_days?": int},
     },
+    "calendar": {"year": {"year": int, "note": str, "holidays": list, "workdays": list}},
     "capstone": {"node": {"id": str, "customer": str, "mood": int, "choice": list}},
     "cues": {},  # checker cue lists: free-form tables of string lists, checked in checks.py
 }
