@@ -163,24 +163,24 @@ def _out_of_order(previous, handled: tuple):
     return handler
 
 
-def enable(shell=None) -> bool:
+def enable(shell=None) -> None:
     """Make answer cells of this kernel record their text (called by the assignment's setup cell).
 
-    Returns False outside IPython and during nbgrader's own runs, where kefu's sanitiser has
-    already turned every answer cell into a literal.
+    Does nothing outside IPython and during nbgrader's own runs, where kefu's sanitiser has
+    already turned every answer cell into a literal. Returns None: the setup cell shows nothing.
     """
     import os
 
     if os.environ.get("NBGRADER_EXECUTION"):
-        return False
+        return
     if shell is None:
         try:
             from IPython import get_ipython
         except ImportError:
-            return False
+            return
         shell = get_ipython()
     if shell is None:
-        return False
+        return
     cleanup = shell.input_transformers_cleanup
     if not any(getattr(t, "kefu_answers", False) for t in cleanup):
         cleanup.insert(0, _transformer(shell))
@@ -189,4 +189,3 @@ def enable(shell=None) -> bool:
         previous = shell.CustomTB if handled else None
         shell.set_custom_exc(tuple(dict.fromkeys(handled + (NameError,))), _out_of_order(previous, handled))
         shell._kefu_answers_exc = True
-    return True
