@@ -160,3 +160,13 @@ def test_nbgrader_validate_reads_answers_as_text(tmp_path):
     assert "SyntaxError" not in out and "NameError" not in out
     # Only the hand-graded task (unanswered) fails; answer cells, even one holding a loop, ran as text.
     assert "VALIDATION FAILED ON 1 CELL(S)" in out and "You did not provide a response." in out
+
+
+def test_the_ipython_extension_makes_answers_text_before_the_setup_cell(tmp_path, kernels):
+    """For a course kernel that loads it at start (c.InteractiveShellApp.extensions)."""
+    nb, path = _notebook(tmp_path, "08_telephone", answers={"q4-answer": "２７０ 字"})
+    cells, kernel = _cells(nb), kernels(path)
+    assert kernel.run(nbformat.v4.new_code_cell("%load_ext toolkit.grading.answers")).status == "ok"
+    answered = kernel.run(cells["q4-answer"])
+    assert answered.status == "ok" and "已记下第 4 题的答案" in answered.text
+    assert kernel.run(nbformat.v4.new_code_cell("print(回答4)")).text.strip() == "２７０ 字"

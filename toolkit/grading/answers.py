@@ -189,3 +189,9 @@ def enable(shell=None) -> None:
         previous = shell.CustomTB if handled else None
         shell.set_custom_exc(tuple(dict.fromkeys(handled + (NameError,))), _out_of_order(previous, handled))
         shell._kefu_answers_exc = True
+
+
+def load_ipython_extension(shell) -> None:
+    """``%load_ext toolkit.grading.answers``, or ``c.InteractiveShellApp.extensions`` in a course
+    kernel's IPython config: answer cells are text even before the setup cell has run."""
+    enable(shell)
