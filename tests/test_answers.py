@@ -170,3 +170,14 @@ def test_the_ipython_extension_makes_answers_text_before_the_setup_cell(tmp_path
     answered = kernel.run(cells["q4-answer"])
     assert answered.status == "ok" and "已记下第 4 题的答案" in answered.text
     assert kernel.run(nbformat.v4.new_code_cell("print(回答4)")).text.strip() == "２７０ 字"
+
+
+@pytest.mark.parametrize("assignment", sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir()))
+def test_model_answers_pass_every_visible_check(assignment, tmp_path):
+    """自检 on the released notebook with the model answers typed in: every public check passes, and
+    each test cell runs on its own (the self-check runs them one by one)."""
+    from toolkit.grading.selfcheck import run_visible_checks
+
+    _, path = _notebook(tmp_path, assignment)
+    results = run_visible_checks(path, {})
+    assert results and all("✘" not in report and "✔" in report for _, report in results), results
