@@ -32,6 +32,7 @@ c.CourseDirectory.ignore = [
 c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = int(os.environ.get("KEFU_CELL_TIMEOUT", "15"))
 c.Execute.interrupt_on_timeout = True
+c.InProcessExecute.timeout = c.Execute.timeout  # the same per-cell limit without a kernel
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
 # Answer cells hold only the trainee's words (`### BEGIN SOLUTION` / model answer / `### END
@@ -39,6 +40,9 @@ c.LimitOutput.max_traceback = 40
 # (toolkit/grading/answers.py, sanitize.py).
 c.ClearSolutions.code_stub = {"python": ""}
 c.ClearSolutions.text_stub = "在这里写下你的回答。"
+# Trainee answers longer than this are cut at autograde (and the summary says so): a reply is a
+# sentence or a paragraph, and a huge one must not slow grading down.
+c.StripTraineeCode.max_answer_chars = 20_000
 
 # Collect refuses a submission filed under another trainee's name (toolkit/grading/exchange.py).
 c.ExchangeFactory.collect = "toolkit.grading.exchange.OwnerCheckedCollect"

@@ -4,8 +4,10 @@
 
 - cold `import toolkit.checks` time in a fresh interpreter (goal <= 0.3 s);
 - review_reply throughput over 10,000 varied replies with the full phrase bank, on one core
-  (goal >= 20,000/s), and the ratio against a naive `any(p in text for p in phrases)` loop;
-- accuracy per task on the labelled evaluation set in tests/eval.
+  (goal >= 20,000/s), without and with the customer's turn (each reply paired with one of the
+  knowledge base's customer turns; a turn's analysis is cached), and the ratio against a naive
+  `any(p in text for p in phrases)` loop;
+- accuracy per task and per group on the labelled sets in tests/eval and tests/holdout.
 """
 
 from __future__ import annotations
@@ -71,9 +73,14 @@ def main() -> None:
         return any(p in text for p in phrases)
 
     fast = throughput(checks.review_reply, replies)
+    customers = [p["customer"] for p in kb.load("pairs")["pair"]] + [r["customer"] for r in kb.load("three_f")["reply"]]
+    turns = {reply: customers[i % len(customers)] for i, reply in enumerate(replies)}
+    with_turn = throughput(lambda reply: checks.review_reply(reply, customer=turns[reply]), replies)
     slow = throughput(naive, varied_replies(N_REPLIES, seed=8))
     print(f"review_reply: {fast:,.0f} replies/s over {N_REPLIES:,} varied replies (best of 3), "
           f"{len(phrases)} phrase wordings (goal >= 20,000/s)")
+    print(f"review_reply with the customer's turn: {with_turn:,.0f} replies/s over the same replies, "
+          f"{len(customers)} distinct turns (goal >= 20,000/s)")
     print(f"naive any(p in text) loop: {slow:,.0f} replies/s -> review_reply is {fast / slow:.2f}x the naive loop "
           f"(the naive loop only detects literal phrases; review_reply also normalises, locates, and runs all rules)")
     hits = throughput(checks.find_forbidden, varied_replies(N_REPLIES, seed=9))
@@ -81,10 +88,25 @@ def main() -> None:
 
     from eval.score import SETS, TASKS, evaluate
 
-    print("accuracy on tests/eval and tests/holdout:")
+    # Off-topic detection beyond the sampled group: every paraphrase reply against every customer's
+    # turn from another domain (the item's note names its domain) should be flagged off-topic.
+    from eval.score import items
+
+    for which in SETS:
+        para = [i for i in items("review", which) if i["group"] == "paraphrase"]
+        crossed = [(a["customer"], b["text"]) for a in para for b in para if a.get("note") != b.get("note")]
+        flagged = sum(any(f.code == "off-topic" for f in checks.review_reply(r, customer=c).findings) for c, r in crossed)
+        kept = sum(checks.review_reply(i["text"], customer=i["customer"]).ok for i in para)
+        print(f"off-topic ({which}): {flagged}/{len(crossed)} = {flagged / len(crossed):.1%} of cross-domain pairings "
+              f"flagged; {kept}/{len(para)} matched pairings ok")
+
+    print("accuracy on tests/eval and tests/holdout (per task, then per group):")
     for which in SETS:
         for task in TASKS:
-            print("  " + evaluate(task, which).line())
+            score = evaluate(task, which)
+            print("  " + score.line())
+            if len(score.groups) > 1:
+                print("\n".join("  " + line for line in score.group_lines()))
 
 
 if __name__ == "__main__":

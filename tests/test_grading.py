@@ -265,7 +265,7 @@ def test_parallel_gradebook_equals_serial_nbgrader(tmp_path):
     result = run(KEFU + ["grade", ASSIGNMENTS[0], "--workers", "2", "--quiet"], parallel)
     assert result.returncode == 0, result.stderr[-2000:]
     assert run(["nbgrader", "generate_assignment", ASSIGNMENTS[0], "--force"], serial).returncode == 0
-    result = run(["nbgrader", "autograde", ASSIGNMENTS[0], "--create", "--force"], serial)
+    result = run(["nbgrader", "autograde", ASSIGNMENTS[0], "--create", "--force"], serial, KEFU_EXECUTOR="kernel")
     assert result.returncode == 0, result.stderr[-3000:]
     rows = gradebook_rows(parallel, ASSIGNMENTS[0])
     assert rows == gradebook_rows(serial, ASSIGNMENTS[0])

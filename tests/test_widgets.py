@@ -266,7 +266,7 @@ def test_reply_review_flags_command_and_marks_it():
 
 def test_reply_review_passes_a_polite_reply():
     d = reply_drill("review", seed=3).drill
-    d.textarea.value = "您好,请问有什么可以帮您?"
+    d.textarea.value = d.current["reference"]  # the pair's good reply, judged against its customer's turn
     d.submit.click()
     assert "✔" in d.feedback.value and "✘" not in d.feedback.value
     assert marked(d.feedback.value) == []
@@ -298,6 +298,21 @@ def test_reply_review_reference_is_the_good_pair():
     assert pair["customer"] in plain(d.customer.value)
     d.show_reference.click()
     assert html.escape(pair["good"]) in d.reference.value and html.escape(pair["why"]) in d.reference.value
+
+
+def test_reply_review_judges_against_the_customers_turn():
+    """Issue 8: stuffing and a reply about something else fail the drill, with a Chinese reason."""
+    d = reply_drill("review", seed=3).drill
+    for text in ("您好请谢谢对不起您好请谢谢对不起", "Go read the manual yourself."):
+        d.textarea.value = text
+        d.submit.click()
+        assert "✘" in d.feedback.value and d.last.score < 60
+        assert "中文" in plain(d.feedback.value) or "重复" in plain(d.feedback.value)
+    review = checks.review_reply("您好，您的房间已经打扫好了，祝您入住愉快。", customer=d.current["customer"])
+    d.textarea.value = "您好，您的房间已经打扫好了，祝您入住愉快。"
+    d.submit.click()
+    assert ("✘" in d.feedback.value) == (not review.ok)
+    assert progress.attempts("phrases")[0]["correct"] is False
     d.next_round.click()
     assert d.reference.value == "" and d.textarea.value == ""
 

@@ -3,12 +3,15 @@ nbgrader test calls.
 
 Inputs may be Simplified or Traditional Chinese, full- or half-width, with stray whitespace:
 each function normalises first (``toolkit.normalize``). A non-string raises ``TypeError``;
-an empty or blank string raises ``ValueError``; both messages are Chinese with English in brackets.
+an empty or blank string (also zero-width characters only) or a string with a lone surrogate
+raises ``ValueError``; both messages are Chinese with English in brackets.
 
 Every classifier says WHY: labels are returned as :class:`Label`, a ``str`` subclass
 (``classify_question(q) == "open"``) carrying ``.why`` (Chinese reason for the trainee) and
 ``.cue`` (the matched words). Result objects (Review, ThreeF, FabOrder, Deadlines, Rate) carry
 ``.why`` too. Cue words live in ``toolkit/data/cues.toml``; phrase banks in the other data files.
+The classifiers match cues as words (``toolkit.segment``, jieba loaded on first use): a cue that
+begins inside another word (要是 in 主要是) or inside a fixed expression (几天 in 这几天) does not count.
 
 Import cost is kept small (no pandas/Jupyter); data and matchers are built on first use.
 """
@@ -19,17 +22,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import ahocorasick
 
-from . import kb
+from . import kb, segment
 from .literals import required_literals
 from .normalize import View, phrase_key, views
 
 __all__ = [
     "Label", "Hit", "Finding", "Review", "Part", "ThreeF", "FabOrder", "Deadlines", "Rate",
-    "classify_question", "spin_type", "fab_label", "fab_order", "fab_in_order", "find_forbidden",
+    "classify_question", "question_fault", "spin_type", "fab_label", "fab_order", "fab_in_order", "find_forbidden",
     "review_reply", "three_f", "complaint_type", "complaint_deadlines", "speech_rate",
 ]
 
@@ -112,6 +115,7 @@ class ThreeF:
     ok: bool
     missing: tuple[str, ...]
     why: str
+    rude: bool = False  # insults, blames or mocks the customer, or stuffs/repeats words: never ok
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +153,15 @@ class Rate:
 # ----------------------------------------------------------------------------- input
 
 
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u180e"  # zero-width characters: blank to a reader
+
+
 def _require_text(text) -> tuple[View, View]:
     if not isinstance(text, str):
         raise TypeError(f"请输入一句中文文字（expected str, got {type(text).__name__}）")
-    if not text.strip():
+    if not text.strip().strip(_INVISIBLE).strip():
         raise ValueError("内容不能为空，请输入一句话（text must not be empty or blank）")
-    return views(text)
+    return views(text)  # raises ValueError for a lone surrogate
 
 
 @cache
@@ -167,11 +174,129 @@ def _cues() -> dict[str, dict[str, re.Pattern]]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """One ordered rule of a classifier section of ``cues.toml`` (see the comment at its top)."""
+
+    pattern: re.Pattern
+    label: str
+    why: str
+    scope: str  # "all" | "main" (after a leading condition clause) | "last" (the last clause)
+    requires: re.Pattern | None  # must also match: in the clauses before the last for scope "last"
+    not_after: re.Pattern | None  # the cue is a topic, not a cue, when this follows it
+    before: re.Pattern | None  # the text just before the cue must end like this (a fact noun: 等级)
+    unless_last_word: re.Pattern | None  # the rule does not apply when the last word is one of these
+    unless: re.Pattern | None  # ... nor when this matches anywhere
+
+
+def _optional(table: Mapping, key: str) -> re.Pattern | None:
+    return re.compile(table[key]) if key in table else None
+
+
 @cache
-def _rules(section: str) -> tuple[tuple[tuple[re.Pattern, str, str], ...], Mapping]:
-    """Ordered (pattern, label, why) rules and the default of a classifier section."""
+def _rules(section: str) -> tuple[tuple[_Rule, ...], Mapping]:
+    """Ordered rules and the default of a classifier section."""
     table = kb.load("cues")[section]
-    return tuple((re.compile(r["pattern"]), r["label"], r["why"]) for r in table["rule"]), table["default"]
+    rules = tuple(
+        _Rule(re.compile(r["pattern"]), r["label"], r["why"], r.get("scope", "all"), _optional(r, "requires"),
+              _optional(r, "not_after"), _optional(r, "before"), _optional(r, "unless_last_word"), _optional(r, "unless"))
+        for r in table["rule"]
+    )
+    return rules, table["default"]
+
+
+# ----------------------------------------------------------------------------- words, not substrings
+
+
+@cache
+def _words_table() -> dict[str, re.Pattern]:
+    return {key: re.compile(value) for key, value in kb.load("cues")["words"].items() if isinstance(value, str)}
+
+
+class _Text:
+    """A normalised text with what the rules need: its fixed expressions and clauses (built lazily)."""
+
+    __slots__ = ("text", "_opaque")
+
+    def __init__(self, text: str):
+        self.text = text
+        self._opaque = None
+
+    @property
+    def opaque(self) -> tuple[tuple[int, int], ...]:
+        if self._opaque is None:
+            self._opaque = segment.opaque_spans(_words_table()["opaque"], self.text)
+        return self._opaque
+
+    def is_word(self, start: int, end: int) -> bool:
+        """A cue counts only as whole words: not inside a fixed expression, not cutting a word."""
+        if end <= start:
+            return True
+        for a, b in self.opaque:
+            if a < end and start < b and (a, b) != (start, end):
+                return False
+        return not segment.crosses(self.text, start, end, self.opaque)
+
+    def whole_words(self, pattern: re.Pattern) -> re.Match | None:
+        """The first match of ``pattern`` that begins and ends on word boundaries (网络 not in 网络游戏)."""
+        spans = segment.spans(self.text, self.opaque)
+        starts, ends = {s for s, _ in spans}, {e for _, e in spans}
+        return next((m for m in pattern.finditer(self.text) if m.start() in starts and m.end() in ends), None)
+
+    def main_start(self) -> int:
+        """Where the main clause begins when the text opens with a condition (如果……，)."""
+        m = _words_table()["condition"].match(self.text)
+        return m.end() if m else 0
+
+    def last_start(self) -> int:
+        """Where the last clause begins (after the last comma or semicolon before the end)."""
+        body = self.text.rstrip(_EDGE_PUNCTUATION)
+        cut = max(body.rfind(sep) for sep in ",;，；")
+        return cut + 1 if cut >= 0 else 0
+
+    def find(self, pattern: re.Pattern, start: int = 0, end: int | None = None, not_after: re.Pattern | None = None):
+        """The first match of ``pattern`` in ``text[start:end]`` that is made of whole words."""
+        end = len(self.text) if end is None else end
+        pos = start
+        while (m := pattern.search(self.text, pos, end)) is not None:
+            if self.is_word(m.start(), m.end()) and not (not_after and not_after.match(self.text, m.end())):
+                return m
+            pos = m.start() + 1
+            if pos > end:
+                break
+        return None
+
+    def word_before(self, index: int) -> str:
+        for s, e in segment.spans(self.text, self.opaque):
+            if e == index:
+                return self.text[s:e]
+        return ""
+
+    def last_word(self) -> str:
+        body = self.text.rstrip(_EDGE_PUNCTUATION + "吗呢吧啊呀么")
+        return self.word_before(len(body)) if body else ""
+
+
+def _apply(rule: _Rule, t: _Text) -> re.Match | None:
+    if rule.unless_last_word and rule.unless_last_word.fullmatch(t.last_word()):
+        return None
+    if rule.unless and rule.unless.search(t.text):
+        return None
+    start, lead_end = 0, None
+    if rule.scope == "main":
+        start = t.main_start()
+    elif rule.scope == "last":
+        start = lead_end = t.last_start()
+        if start == 0:
+            return None
+    if rule.requires and not t.find(rule.requires, 0, lead_end):
+        return None
+    pos = start
+    while (m := t.find(rule.pattern, pos, not_after=rule.not_after)) is not None:
+        if not rule.before or rule.before.search(t.text, 0, m.start()):
+            return m
+        pos = m.start() + 1
+    return None
 
 
 # ----------------------------------------------------------------------------- questions
@@ -188,11 +313,14 @@ def _cue(m: re.Match) -> str:
 def _classify(section: str, text: str) -> Label:
     """Run the ordered rules of ``cues.toml``'s ``section``: the first that matches decides."""
     text_view, _ = _require_text(text)
+    t = _Text(text_view.text)
     rules, default = _rules(section)
-    for pattern, label, why in rules:
-        if m := pattern.search(text_view.text):
+    for rule in rules:
+        if m := _apply(rule, t):
             cue = _cue(m)
-            return Label(label, why.format(cue=cue), cue)
+            if rule.before:  # quote the word the rule looked at too (会员等级是什么)
+                cue = t.word_before(m.start()) + cue
+            return Label(rule.label, rule.why.format(cue=cue), cue)
     return Label(default["label"], default["why"])
 
 
@@ -209,6 +337,67 @@ def classify_question(text: str) -> Label:
 def spin_type(text: str) -> Label:
     """"situation" | "problem" | "implication" | "need-payoff" for a sales question (seed 001)."""
     return _classify("spin", text)
+
+
+_FAULT_WHY = {
+    "not-chinese": "请用中文提问：客户听的是中文。",
+    "fragment": "“{cue}”还不是一个完整的问题：请写出要问客户的具体内容，例如“请问您遇到了什么问题？”",
+    "rhetorical": "“{cue}”是反问或责问的口气，暗含责怪客户，不是好的提问；请心平气和地询问客户的情况。",
+    "off-topic": "这个问题和客户的事情无关：请围绕客户刚才说的情况提问。",
+}
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[a-z]")
+_ALNUM = re.compile(r"[a-z0-9][a-z0-9.\-]*")
+
+
+@cache
+def _neutral_word() -> re.Pattern:
+    """A word made only of function words, generic words and very common characters."""
+    cues = _cues()["question_fault"]
+    return re.compile("(?:" + "|".join(cues[k].pattern for k in ("generic", "common", "function")) + ")+")
+
+
+def _bigrams(text: str, common: re.Pattern) -> set[str]:
+    """Pairs of adjacent Chinese characters, less those made only of very common ones."""
+    han = "".join(_HAN.findall(text))
+    return {han[i:i + 2] for i in range(len(han) - 1) if not common.fullmatch(han[i]) or not common.fullmatch(han[i + 1])}
+
+
+def question_fault(text: str, customer: str | None = None) -> Label | None:
+    """Why ``text`` is not a usable question in a service conversation, or None if it is one.
+
+    "fragment" (no matter asked about: 如果, 为什么呢?), "rhetorical" (反问/责问 that blames the customer:
+    你为什么不自己查一下?), "off-topic" (nothing to do with the customer or the matter of ``customer``,
+    the customer's turn: 为什么香蕉是黄的?), "not-chinese". The Label's ``.why`` is the Chinese reason.
+    """
+    with_punct, _ = _require_text(text)
+    t = _Text(with_punct.text)
+    cues = _cues()["question_fault"]
+    if not _HAN.search(t.text):
+        code = "not-chinese" if _LATIN.search(t.text) else "fragment"
+        return Label(code, _FAULT_WHY[code].format(cue=text.strip()), text.strip())
+    words = [t.text[s:e] for s, e in segment.spans(t.text, t.opaque)]
+    content = [w for w in words if (_HAN.search(w) and not cues["function"].fullmatch(w)) or _ALNUM.fullmatch(w)]
+    if not content:
+        cue = t.text.strip(_EDGE_PUNCTUATION) or t.text
+        return Label("fragment", _FAULT_WHY["fragment"].format(cue=cue), cue)
+    m = t.find(cues["rhetorical"])
+    hit = next((h for h in _forbidden_hits(text, with_punct, views(text)[1]) if h.category == "责问与反问"), None)
+    if m or hit:
+        cue = _cue(m) if m else hit.matched
+        return Label("rhetorical", _FAULT_WHY["rhetorical"].format(cue=cue), cue)
+    if customer is None or t.whole_words(cues["service"]):  # without the customer's turn, topic is not judged
+        return None
+    # Off topic: the question brings a subject of its own (香蕉, 明星, 减肥) that the customer's turn does
+    # not share; a question of generic words only (您是什么时候发现的?) is about the customer's matter.
+    if all(_neutral_word().fullmatch(w) for w in content):
+        return None
+    turn = views(customer)[0].text if isinstance(customer, str) and customer.strip() else ""
+    shared = (set(_HAN.findall(t.text)) & set(_HAN.findall(turn))) - set(cues["common"].findall(t.text))
+    # one shared rare character can be chance (手机壳 / 机票); a shared pair of them or a word is not
+    if len(shared) < 2 and not _bigrams(t.text, cues["common"]) & _bigrams(turn, cues["common"]):
+        return Label("off-topic", _FAULT_WHY["off-topic"], "")
+    return None
 
 
 _FAB_RANK = {"F": 0, "A": 1, "B": 2}
@@ -333,7 +522,9 @@ def find_forbidden(text: str) -> list[Hit]:
 
 # ----------------------------------------------------------------------------- reply review
 
-_PENALTY = {"vague-promise": 10, "forbidden": 30, "ni": 10, "command": 25, "bare-refusal": 25, "uncertain": 20, "interrogation": 30}
+_PENALTY = {"vague-promise": 10, "forbidden": 30, "ni": 10, "command": 25, "bare-refusal": 25, "uncertain": 20,
+            "interrogation": 30, "buck": 30, "blame": 35, "sarcasm": 35, "impatience": 30, "abuse": 60,
+            "no-apology": 15, "no-time": 10, "repetition": 90, "off-topic": 50}
 _MESSAGES = {
     "ni": "“{m}”：对客户要称“您”，不要用“你”。",
     "command": "“{m}”是命令的口气，改成征询：“请您……”或“您能……吗？”",
@@ -341,7 +532,26 @@ _MESSAGES = {
     "interrogation": "“{m}”带有责问、反问的口气，请心平气和地询问或再解释一遍。",
     "bare-refusal": "“{m}”是生硬的拒绝：说明原因，并告诉客户“您可以……”的其他办法。",
     "vague-promise": "“{m}”听起来没把握，改说“我会……”，明确告诉客户您会做什么。",
+    "buck": "“{m}”是推诿：把客户推给别人，自己却什么也不做。请说“我来帮您联系……”，由您负责到底。",
+    "blame": "“{m}”在指责客户。不追究客户的错，先说明情况，再告诉客户怎么解决。",
+    "sarcasm": "“{m}”是讽刺、反问或居高临下的口气，会伤害客户。请平和地说明，或再耐心解释一遍。",
+    "impatience": "“{m}”显得不耐烦。客户没听清就再耐心讲一遍：“可能是我没说清楚，我再为您解释一下……”",
+    "abuse": "“{m}”是辱骂或威胁客户，绝对不能说。请尊重客户，冷静地处理问题。",
 }
+# Findings about the whole reply (no span to highlight: they cover the reply).
+_WHOLE = {
+    "not-chinese": "这句回复不是中文：请用中文回复客户。",
+    "no-content": "只有礼貌用语，没有实际内容：礼貌用语要和解决问题的话一起说，请回应客户的问题，告诉客户您会怎么处理。",
+    "repetition": "回复在重复同样的话：重复不能解决问题，请说清一次，并回应客户的问题。",
+    "off-topic": "回复没有回应客户说的事：先针对客户的问题作答（或询问相关的细节），再谈其他。",
+    "no-apology": "客户遇到了麻烦或在投诉，回复里却没有道歉或理解的话：先说“很抱歉给您添麻烦了”，再讲怎么处理。",
+    "no-time": "答应了回复客户，却没说什么时候：请给出具体时间，例如“今天下午五点前给您回电”。",
+}
+WHOLE_REPLY_FINDINGS = frozenset(_WHOLE)  # finding codes about the whole reply: nothing to highlight
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_TWO_CJK = re.compile(r"[\u4e00-\u9fff][^\u4e00-\u9fff]*[\u4e00-\u9fff]")  # at least two Chinese characters
+_STUFFING_MAX = 200  # polite words alone, without repeating, do not run longer
+_STAGE = re.compile(r"\([^)]*\)|\[[^\]]*\]")  # stage directions in a pair's customer turn: （电话接通…）
 
 
 def _finding(code: str, view: View, original: str, start: int, end: int, message: str | None = None) -> Finding:
@@ -350,59 +560,288 @@ def _finding(code: str, view: View, original: str, start: int, end: int, message
     return Finding(code, message or _MESSAGES[code].format(m=matched), o_start, o_end, matched)
 
 
+def _branches(pattern: str) -> list[str]:
+    """The top-level alternatives of a regex (split at ``|`` outside groups, classes and escapes)."""
+    out, depth, in_class, start, i = [], 0, False, 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 1
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return out + [pattern[start:]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prefiltered:
+    """Many named regexes run as their alternatives, each only when one of its required literals
+    occurs in the text (one Aho-Corasick pass, as for the forbidden phrases): most replies need
+    only a few of them."""
+
+    branches: tuple[tuple[str, re.Pattern], ...]
+    triggers: ahocorasick.Automaton
+    always: tuple[int, ...]
+
+    @classmethod
+    def build(cls, table: Mapping[str, str]) -> "_Prefiltered":
+        branches, by_literal, always = [], {}, []
+        for name, pattern in table.items():
+            for branch in _branches(pattern):
+                index = len(branches)
+                branches.append((name, re.compile(branch)))
+                required = required_literals(branch)
+                if required is None:
+                    always.append(index)
+                for literal in required or ():
+                    by_literal.setdefault(literal, []).append(index)
+        triggers = ahocorasick.Automaton()
+        for literal, indices in by_literal.items():
+            triggers.add_word(literal, tuple(indices))
+        if by_literal:
+            triggers.make_automaton()
+        return cls(tuple(branches), triggers, tuple(always))
+
+    def finditer(self, text: str):
+        """(name, match) for every match of every regex, left to right."""
+        candidates = set(self.always)
+        if len(self.triggers):
+            for _, indices in self.triggers.iter(text):
+                candidates.update(indices)
+        found = []
+        branches = self.branches
+        for index in candidates:
+            name, pattern = branches[index]
+            for m in pattern.finditer(text):
+                if m.end() > m.start():
+                    found.append((m.start(), -m.end(), name, m))
+        if len(found) > 1:
+            found.sort(key=lambda f: f[:2])
+        return [(name, m) for _, _, name, m in found]
+
+
+@cache
+def _faults() -> _Prefiltered:
+    """The fault cues of ``[review_fault]``."""
+    return _Prefiltered.build(kb.load("cues")["review_fault"])
+
+
+@cache
+def _stop_chars() -> frozenset[str]:
+    return frozenset(kb.load("cues")["review_customer"]["stop_chars"])
+
+
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9]+|[0-9]+[a-z][a-z0-9]*")  # 5g, pdf, wifi, app: words, not bare numbers
+
+
+def _bigrams(text: str, stop: frozenset[str]) -> frozenset[str]:
+    """Topic words: adjacent CJK pairs with at least one character that carries meaning, and Latin words."""
+    return frozenset([a + b for a, b in zip(text, text[1:])
+                      if (a not in stop or b not in stop) and "\u4e00" <= a <= "\u9fff" and "\u4e00" <= b <= "\u9fff"]
+                     + _LATIN_WORD.findall(text))
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    """What a customer's turn asks of a reply (cached: a drill checks many replies to one turn)."""
+
+    topic: frozenset[str]  # content bigrams; empty = no topic to address (a stage direction, a greeting)
+    topics: frozenset[str]  # service topics of [review_topic] the customer talks about
+    wronged: bool  # the customer reports a wrong or complains: an apology or empathy is due
+    upset: bool  # angry at the service itself: an apology with a next step takes that up
+
+
+@lru_cache(maxsize=1024)
+def _customer_turn(customer: str) -> _Turn:
+    if not isinstance(customer, str):
+        raise TypeError(f"客户的话请输入文字（customer must be str, got {type(customer).__name__}）")
+    with_punct, bare = views(customer)
+    spoken = _STAGE.sub("", with_punct.text)
+    bare_spoken = _NON_WORD.sub("", spoken)
+    stop = _stop_chars()
+    if len(bare_spoken) < 4:
+        return _Turn(frozenset(), frozenset(), False, False)
+    cues = _cues()["review_customer"]
+    return _Turn(_bigrams(bare_spoken, stop), _topics(bare_spoken), bool(cues["wronged"].search(spoken)),
+                 bool(cues["upset"].search(spoken)))
+
+
+@cache
+def _topic_words() -> ahocorasick.Automaton:
+    """Every word of ``[review_topic]`` -> (length, topic)."""
+    words = ahocorasick.Automaton()
+    for name, pattern in kb.load("cues")["review_topic"].items():
+        for word in _branches(pattern):
+            words.add_word(word, (len(word), name))
+    words.make_automaton()
+    return words
+
+
+def _topics(bare: str) -> frozenset[str]:
+    """Service topics the text talks about: its topic words, leftmost-longest (发票 is not 票)."""
+    found = sorted((end - length, -length, name) for end, (length, name) in _topic_words().iter(bare))
+    topics, reach = set(), 0
+    for start, neg_length, name in found:
+        if start >= reach:
+            topics.add(name)
+            reach = start - neg_length
+    return frozenset(topics)
+
+
+def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
+    """The reply takes up the customer's matter.
+
+    A turn with no service topic (a greeting, thanks, 喂？人呢？) has no matter to miss. Otherwise: a
+    shared content bigram, two shared service topics (one if the turn has one; ``[review_topic]``:
+    排队 and 等了这么久 are one topic), a clarifying question about it, one shared topic with a hold or
+    with an apology or understanding, or, for a customer upset with the service, an apology with a next step
+    (seed 002: 听 · 表态 · 承诺)."""
+    if not turn.topics or any(word in bare for word in turn.topic):  # substring tests: cheaper than the reply's bigrams
+        return True
+    shared = len(turn.topics & _topics(bare))
+    # One shared topic is too weak (money, cards, bookings run through every domain): two are needed,
+    # unless the customer's turn has only one.
+    if shared >= min(2, len(turn.topics)) or act["clarify"].search(t):
+        return True
+    if shared and (act["hold"].search(t) or act["apology"].search(t)):  # one topic, and the feeling or a hold
+        return True
+    return turn.upset and act["apology"].search(t) is not None and (
+        act["staff_action"].search(t) is not None or "?" in t)
+
+
+_NON_WORD = re.compile(r"\W+")
+
+
+_TANDEM = re.compile(r"(.{2,8})\1\1")  # the same words three times running: 我理解您我理解您我理解您
+
+
+def _repetitive(bare: str) -> bool:
+    """The same words over and over (您您您您, 马上马上马上, a reply pasted five times): few distinct bigrams."""
+    n = len(bare) - 1
+    if n < 3:
+        return False
+    if n > 12:  # in a repetitive text most trigrams recur: two that occur once rule it out (C-speed count)
+        a, b = bare[n // 3:n // 3 + 3], bare[2 * n // 3:2 * n // 3 + 3]
+        if bare.count(a) < 2 and bare.count(b) < 2:
+            return False
+    if len(set(bare)) - 1 >= 0.6 * n:  # distinct bigrams >= distinct characters - 1: cheap bound
+        return False
+    return len(set(map(bare.__getitem__, map(slice, range(n), range(2, n + 2))))) < 0.6 * n
+
+
 def review_reply(text: str, customer: str | None = None) -> Review:
-    """Judge a staff reply against the service-language standards (seeds 000, 001, 002).
+    """Judge a staff reply as a service act (seeds 000, 001, 002; issue 8).
 
-    Findings: forbidden phrases, 你 where 您 is due, commands, bare refusals (also a bare 不),
-    uncertain wording, vague promises (我尽可能 instead of 我会), interrogating tone.
-    Polite markers (您好/请/谢谢/对不起/抱歉…) raise the score.
+    Findings: not Chinese; only polite words (no content); repetition; forbidden phrases; 你 where 您 is
+    due; commands; bare refusals; uncertain wording; vague promises; interrogating tone; and by meaning,
+    whatever the pronoun: 推诿 (buck), blame, sarcasm/rhetorical questions, impatience, abuse.
 
-    ``customer``: the customer's turn the reply answers (optional); with it the reply must also
-    address the customer's matter.
+    ``customer``: the customer's turn the reply answers (optional). With it the reply must also address
+    the customer's matter (share its topic words, or ask for a detail of it), apologise or show
+    understanding when the customer was wronged, and name a time when it promises to get back.
+
+    ``score`` (0-100): 90 for a clean reply, up to 100 with courtesy, a concrete action or detail and
+    empathy (each counted once: length and repetition earn nothing); findings take points off and any
+    finding keeps the score under 60. Polite markers count only beside real content.
     """
     with_punct, bare = _require_text(text)
+    turn = _customer_turn(customer) if customer is not None and (not isinstance(customer, str) or customer.strip()) \
+        else None
     t = with_punct.text
-    cues = _cues()["review"]
-    findings = [
+    cues = _cues()
+    review, act = cues["review"], cues["review_act"]
+
+    whole = None
+    if not _TWO_CJK.search(bare.text):
+        whole = "not-chinese"
+    elif "(" in t and not _CJK.search(_STAGE.sub("", t)):  # （直接挂断电话）: a stage direction, nothing said
+        whole = "no-content"
+    elif _repetitive(bare.text):
+        whole = "repetition"
+    elif len(bare.text) <= _STUFFING_MAX:  # a longer text that is not repetitive has more than polite words
+        content = act["filler"].sub("", bare.text)
+        tokens = len(bare.text) - len(content) and len(act["filler"].findall(bare.text))
+        # Nothing but polite words (one formula alone, 非常感谢！, is a service act), or a long string of
+        # them around a word or two.
+        if (len(content) < 2 and (turn is not None or tokens >= 2)
+                or tokens >= 6 and len(content) <= 0.15 * len(bare.text)):
+            whole = "no-content"
+    if whole and whole != "repetition":  # nothing else to judge
+        finding = Finding(whole, _WHOLE[whole], 0, len(text), text)
+        score = 10 if whole == "no-content" else 0
+        return Review(False, score, (finding,), (), _WHOLE[whole])
+
+    findings = [Finding(whole, _WHOLE[whole], 0, len(text), text)] if whole else []
+    findings += [
         Finding("forbidden", f"“{h.matched}”是服务禁语（{h.category}），可以改说：“{h.suggestion}”", h.start, h.end, h.matched)
         for h in _forbidden_hits(text, with_punct, bare)
     ]
-    covered = [(f.start, f.end) for f in findings]
+    covered = [(f.start, f.end) for f in findings if f.code == "forbidden"]
 
     def add(code: str, m: re.Match) -> None:
         finding = _finding(code, with_punct, text, m.start(), m.end())
-        if not any(s <= finding.start and finding.end <= e for s, e in covered):
+        if not any(s < finding.end and finding.start < e for s, e in covered):  # one finding per place
             findings.append(finding)
             covered.append((finding.start, finding.end))
 
+    staff_acts = act["staff_action"].search(t) is not None
+    apology = act["apology"].search(t) is not None
+    for code, m in _faults().finditer(t):
+        if code != "buck" or not staff_acts:  # mentioning another party while acting oneself is fine
+            add(code, m)
     for code in ("interrogation", "command", "uncertain", "vague_promise"):
-        for m in cues[code].finditer(t):
+        for m in review[code].finditer(t):
             add(code.replace("_", "-"), m)
-    for m in cues["refusal"].finditer(t):
-        if not cues["alternative"].search(t, m.end()):  # a refusal that offers another way is fine
+    way_forward = None
+    for m in review["refusal"].finditer(t):
+        way_forward = way_forward or act["way_forward"].search(t)
+        # A refusal with another way (您可以…) or a reason/condition (…后就能…) is fine; a bare one is not.
+        if not (review["alternative"].search(t, m.end()) or staff_acts
+                or way_forward and not m.start() <= way_forward.start() < m.end()):
             add("bare-refusal", m)
-    for m in cues["ni"].finditer(t):
+    for m in review["ni"].finditer(t):
         add("ni", m)
+
+    if turn is not None:
+        if not _addresses(turn, t, bare.text, act):
+            findings.append(Finding("off-topic", _WHOLE["off-topic"], 0, len(text), text))
+        if turn.wronged and not apology and not act["restate"].search(t):
+            findings.append(Finding("no-apology", _WHOLE["no-apology"], 0, len(text), text))
+        if act["follow_up"].search(t) and not act["when"].search(t):
+            findings.append(Finding("no-time", _WHOLE["no-time"], 0, len(text), text))
     findings.sort(key=lambda f: f.start)
 
-    polite = tuple(dict.fromkeys(m.group() for m in cues["polite"].finditer(t)))
-    penalty = sum(_PENALTY[f.code] for f in findings)
-    score = max(0, min(100, 70 + 10 * min(len(polite), 3) - penalty))
-    ok = not findings and score >= 60
-    if ok:
-        why = "用语规范" + (f"，用了礼貌用语“{'、'.join(polite)}”。" if polite else "；再加上“您好、请、谢谢”等礼貌用语会更好。")
-    else:
-        why = f"有 {len(findings)} 处需要修改：" + " ".join(f.message for f in findings) if findings else \
-            "缺少礼貌用语，请加上“您好、请、谢谢、对不起”。"
-    return Review(ok, score, tuple(findings), polite, why)
+    polite = tuple(dict.fromkeys(m.group() for m in review["polite"].finditer(t)))
+    virtues = (bool(polite), staff_acts or act["detail"].search(t) is not None, apology)
+    if findings:
+        score = max(0, min(55, 90 - sum(_PENALTY.get(f.code, 30) for f in findings)))
+        why = f"有 {len(findings)} 处需要修改：" + " ".join(f.message for f in findings)
+        return Review(False, score, tuple(findings), polite, why)
+    score = min(100, 90 + 4 * sum(virtues))
+    why = "回复得当：回应了客户的问题，用语规范" + (f"，用了礼貌用语“{'、'.join(polite)}”。" if polite else "。")
+    return Review(True, score, (), polite, why)
 
 
 # ----------------------------------------------------------------------------- 3F
 
 
 def three_f(text: str) -> ThreeF:
-    """Find Feel / Felt / Found in a reply; ``ok`` when all three appear in that order (seed 001)."""
-    with_punct, _ = _require_text(text)
+    """Find Feel / Felt / Found in a reply; ``ok`` when all three appear in that order (seed 001).
+
+    Paraphrases count (换作是我也会着急 / 不少客户一开始也有同样的顾虑 / 后来他们用下来发现…).
+    A reply that insults, blames or mocks the customer, or repeats words (您您您您), is ``rude``
+    and never ok, however well ordered.
+    """
+    with_punct, bare = _require_text(text)
     t = with_punct.text
     cues = _cues()["three_f"]
 
@@ -418,6 +857,14 @@ def three_f(text: str) -> ThreeF:
     feel, felt, found = part(feel_m), part(felt_m), part(found_m)
     missing = tuple(name for name, p in (("Feel", feel), ("Felt", felt), ("Found", found)) if p is None)
     in_order = not missing and feel.start < felt.start < found.start
+    staff_acts = _cues()["review_act"]["staff_action"].search(t) is not None
+    fault = next((m for code, m in _faults().finditer(t) if code != "buck" or not staff_acts), None) \
+        or cues["rude"].search(t)
+    if fault or _repetitive(bare.text) or _TANDEM.search(bare.text) or len(_CJK.findall(bare.text)) < 2:
+        start, end = with_punct.span(fault.start(), fault.end()) if fault else (0, len(text))
+        why = (f"“{text[start:end]}”在指责、讽刺或冒犯客户：3F 是为了理解客户，不能借别人的经历说客户的不是。"
+               if fault else "回复在重复同样的字词，不是完整的 3F：请依次说出理解、别人也有同感、他们后来的发现。")
+        return ThreeF(feel, felt, found, in_order, False, missing, why, True)
     if missing:
         names = {"Feel": "理解客户的感受（Feel）", "Felt": "其他客户也有过同样的感受（Felt）",
                  "Found": "他们后来发现……（Found）"}
@@ -435,35 +882,56 @@ _COMPLAINT_WHY = {
     "solve": "客户讲清了事实，并提出明确要求“{cue}”，是解决问题的投诉：认真倾听、表示认同，及时处理并答复。",
     "vent": "客户情绪激动（“{cue}”），理由简单重复、没有明确要求，是纯粹为了发泄的投诉：先耐心倾听。",
     "expect": "客户语气平和，提出希望或拿好的例子比较（“{cue}”），是为了某种期待的投诉：表示认同并表达改进的意愿。",
+    "account": "客户平静地讲清了遇到的问题，虽然没有明说要求，也是希望把这件事解决，是解决问题的投诉：认真倾听、表示认同，及时处理并答复。",
+    "topic": "客户谈的是“{cue}”这类服务本身的做法，没有为这件事提出具体要求，是为了某种期待的投诉：表示认同并表达改进的意愿。",
 }
 
 
+@cache
+def _complaint_cues() -> dict[str, re.Pattern]:
+    cues = dict(_cues()["complaint"])
+    topic = kb.load("cues")["complaint"]["topic"]
+    cues["topic_noun"] = re.compile(topic)
+    cues["topic"] = re.compile(f"(?:{cues['demand'].pattern})(?={topic})")
+    for name in ("demand", "request"):  # a remedy word followed by a topic noun is a topic
+        cues[name] = re.compile(f"(?:{cues[name].pattern})(?!{topic})")
+    return cues
+
+
 def complaint_type(text: str) -> Label:
-    """"solve" | "vent" | "expect" for a customer's complaint (seed 004's cues)."""
+    """"solve" | "vent" | "expect" for a customer's complaint (seed 004).
+
+    solve: a clear request for a remedy (calm or angry), or facts of a case; vent: anger or the same
+    words repeated, with no request; expect: positive evidence only (wishes, suggestions, comparisons
+    with others), never just the absence of anger.
+    """
     with_punct, _ = _require_text(text)
-    t = with_punct.text
-    cues = _cues()["complaint"]
-    demand = cues["demand"].search(t)
-    anger = cues["anger"].search(t)
-    wish = cues["wish"].search(t) or cues["compare"].search(t)
-    improvement = wish and (cues["future"].search(t) or cues["compare"].search(t))
-    facts = cues["facts"].search(t)
-    if demand and not improvement:
-        kind, m = "solve", demand
-    elif wish and not anger:
+    t = _Text(with_punct.text)
+    cues = _complaint_cues()
+    request = t.find(cues["request"])
+    demand = request or t.find(cues["demand"])
+    anger = t.find(cues["anger"])
+    wish = t.find(cues["wish"]) or t.find(cues["compare"])
+    improvement = wish and (t.find(cues["future"]) or t.find(cues["compare"]))
+    if improvement and not anger:
         kind, m = "expect", wish
-    elif demand:
-        kind, m = "solve", demand
-    elif anger:
+    elif request:
+        kind, m = "solve", request
+    elif anger:  # remedy words shouted, repeated or sneered at are not a request
         kind, m = "vent", anger
     elif wish:
         kind, m = "expect", wish
-    elif facts:
-        kind, m = "solve", facts
-    else:  # calm, no demand: venting needs anger (seed 004), so it is an expectation
-        kind, m = "expect", None
-    cue = _cue(m) if m else ""
-    return Label(kind, _COMPLAINT_WHY[kind].format(cue=cue or "语气平和"), cue)
+    elif demand:
+        kind, m = "solve", demand
+    elif topic := t.find(cues["topic"]):  # talks about how the service works (退货流程), asks no remedy
+        noun = cues["topic_noun"].match(t.text, topic.end())
+        cue = t.text[topic.start():noun.end()].strip(_EDGE_PUNCTUATION)  # quote 退货流程, not just 退货
+        return Label("expect", _COMPLAINT_WHY["topic"].format(cue=cue), cue)
+    else:  # a calm account of the matter: the customer wants it solved
+        m = t.find(cues["facts"])
+        return Label("solve", _COMPLAINT_WHY["account"], _cue(m) if m else "")
+    cue = _cue(m)
+    return Label(kind, _COMPLAINT_WHY[kind].format(cue=cue), cue)
 
 
 # ----------------------------------------------------------------------------- time limits

@@ -170,8 +170,15 @@ def _fold_view(source: View) -> View:
 
 @lru_cache(maxsize=4096)
 def views(text: str) -> tuple[View, View]:
-    """Return (with_punctuation, without_punctuation) normalised views of ``text``."""
+    """Return (with_punctuation, without_punctuation) normalised views of ``text``.
+
+    Raises ``ValueError`` for a lone surrogate (OpenCC would raise a raw UnicodeEncodeError)."""
     view = _identity(text, len(text))
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("内容里有无法识别的字符，请重新输入（text contains a lone surrogate）") from None
     simple = _T2S.convert(text)
     view = _identity(simple, len(text)) if len(simple) == len(text) else _per_char(view, _T2S.convert)
     view = _fold_view(view)

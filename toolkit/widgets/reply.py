@@ -143,14 +143,15 @@ class ReplyDrill(Drill):
     # -- the four kinds
 
     def _review(self, text: str) -> tuple[str, bool]:
-        r = self.last = checks.review_reply(text)
+        # The customer's turn too: the reply must take up the customer's matter (issue 8).
+        r = self.last = checks.review_reply(text, customer=self.current["customer"])
         html = verdict(r.ok) + para(esc(t("reply", "score", score=r.score)), GREEN if r.ok else RED, bold=True)
         html += bullets(esc(f.message) for f in r.findings) if r.findings else para(esc(r.why))
         if r.polite:
             html += para(esc(t("reply", "polite", polite="、".join(r.polite))))
-        if r.findings:
-            html += para(f"<b>{esc(t('reply', 'your_text'))}</b>"
-                         + highlight(text, [(f.start, f.end, f.message) for f in r.findings]))
+        marks = [(f.start, f.end, f.message) for f in r.findings if f.code not in checks.WHOLE_REPLY_FINDINGS]
+        if marks:  # findings about the whole reply (off-topic, no content…) are listed, not highlighted
+            html += para(f"<b>{esc(t('reply', 'your_text'))}</b>" + highlight(text, marks))
         return html, r.ok
 
     def _three_f(self, text: str) -> tuple[str, bool]:
@@ -175,8 +176,10 @@ class ReplyDrill(Drill):
         label = self.last = checks.classify_question(text)
         is_open = label == "open"
         hits = checks.find_forbidden(text)
-        correct = is_open and not hits
+        fault = checks.question_fault(text, customer=self.current["customer"])
+        correct = is_open and not hits and not fault
         html = verdict(correct) + para(esc(t("reply", "is_open" if is_open else "not_open")), GREEN if is_open else RED)
+        html += para(esc(fault.why), RED) if fault else ""
         html += para(esc(label.why))
         if not is_open:
             rules = {r["id"]: r["text"] for r in kb.load("questions")["rule"]}
@@ -188,11 +191,13 @@ class ReplyDrill(Drill):
         label = self.last = checks.spin_type(text)
         names, wanted = _spin_names(), self.current["type"]
         hits = checks.find_forbidden(text)
-        right_type = label == wanted
+        fault = checks.question_fault(text, customer=self.current["customer"])
+        right_type = label == wanted and not fault  # a fragment or a rhetorical question is no SPIN question
         html = verdict(right_type and not hits)
+        html += para(esc(fault.why), RED) if fault else ""
         if right_type:
             html += para(esc(t("reply", "spin_right", name=names[wanted])), GREEN)
-        else:
+        elif label != wanted:
             html += para(esc(t("reply", "spin_wrong", got=names[label], want=names[wanted])), RED)
         html += para(esc(label.why))
         if not right_type:
