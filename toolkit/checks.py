@@ -357,7 +357,7 @@ def _neutral_word() -> re.Pattern:
     return re.compile("(?:" + "|".join(cues[k].pattern for k in ("generic", "common", "function")) + ")+")
 
 
-def _bigrams(text: str, common: re.Pattern) -> set[str]:
+def _question_bigrams(text: str, common: re.Pattern) -> set[str]:
     """Pairs of adjacent Chinese characters, less those made only of very common ones."""
     han = "".join(_HAN.findall(text))
     return {han[i:i + 2] for i in range(len(han) - 1) if not common.fullmatch(han[i]) or not common.fullmatch(han[i + 1])}
@@ -395,7 +395,7 @@ def question_fault(text: str, customer: str | None = None) -> Label | None:
     turn = views(customer)[0].text if isinstance(customer, str) and customer.strip() else ""
     shared = (set(_HAN.findall(t.text)) & set(_HAN.findall(turn))) - set(cues["common"].findall(t.text))
     # one shared rare character can be chance (手机壳 / 机票); a shared pair of them or a word is not
-    if len(shared) < 2 and not _bigrams(t.text, cues["common"]) & _bigrams(turn, cues["common"]):
+    if len(shared) < 2 and not _question_bigrams(t.text, cues["common"]) & _question_bigrams(turn, cues["common"]):
         return Label("off-topic", _FAULT_WHY["off-topic"], "")
     return None
 

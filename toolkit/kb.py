@@ -89,6 +89,7 @@ SCHEMA: dict[str, dict[str, dict]] = {
                        "target_working_days?": int, "latest_working_days?": int},
     },
     "calendar": {"year": {"year": int, "note": str, "holidays": list, "workdays": list}},
+    "voice": {"target": {**_ENTRY, "text": str, "value": (int, float), "unit": str}},
     "capstone": {"node": {"id": str, "customer": str, "mood": int, "choice": list}},
     "cues": {},  # checker cue lists: free-form tables of string lists, checked in checks.py
 }

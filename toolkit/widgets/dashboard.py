@@ -87,6 +87,19 @@ def chart_png(frame) -> bytes:
     return buf.getvalue()
 
 
+def latest_voice() -> str:
+    """The figures of the last voice-drill recording (HTML), or "" before the first one."""
+    import json
+
+    rows = progress.attempts("voice")
+    try:
+        last = json.loads(rows[-1]["answer"]) if rows else None
+        return para(esc(t("dashboard", "voice_latest", rate=last["rate"], pauses=last["pauses"],
+                          st=last["pitch_range_st"], db=last["loudness_db"]))) if last else ""
+    except (ValueError, KeyError, TypeError):  # an attempt stored by an older version
+        return ""
+
+
 class Dashboard:
     """Controls: ``message`` (HTML; friendly text when nothing was practised), ``chart``
     (Image, PNG), ``table`` (HTML), ``suggestions`` (HTML: 接下来建议练习), ``refresh`` (刷新),
@@ -118,7 +131,7 @@ class Dashboard:
         order = progress.next_to_practise()[:3]
         tips = [esc(module_name(m)) + ("" if stats[m]["attempts"] else esc(t("dashboard", "not_practised")))
                 for m in order]
-        self.suggestions.value = para(f"<b>{esc(t('dashboard', 'suggest'))}</b>") + bullets(tips)
+        self.suggestions.value = para(f"<b>{esc(t('dashboard', 'suggest'))}</b>") + bullets(tips) + latest_voice()
         if not practised:
             self.frame = None
             self.message.value = para(esc(t("dashboard", "empty")), GREY)
