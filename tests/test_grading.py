@@ -203,10 +203,10 @@ def test_summary_names_what_happened(graded_cohort):
         assert "ctypes" in by_kind["kernel-crash"]
         assert "刷屏" in by_kind["output-flood"]
         assert "import builtins" in by_kind["monkeypatch"] and "toolkit.checks" not in by_kind["monkeypatch"]
-        assert "edited read-only cell" in by_kind["edited-test-cell"]
+        assert "test cell" in by_kind["edited-test-cell"] and "edited (restored)" in by_kind["edited-test-cell"]
         assert "Missing grade cell" in by_kind["deleted-cells"]
         assert "exists multiple times" in by_kind["duplicated-cells"]
-        assert "retyped read-only cell" in by_kind["retyped-cells"]
+        assert "cell type of test cell" in by_kind["retyped-cells"]
         assert all(" graded " in line for student, line in lines.items() if student != "trainee999")
         # Each row shows the autograded points out of the autogradable ones; hand-graded points are
         # announced once, not silently counted as lost.
@@ -253,7 +253,7 @@ def test_feedback_export_and_report(graded_cohort):
     assert result.returncode == 0, result.stderr[-2000:]
     html = (course / "reports" / f"{assignment}.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 3
-    assert "Weakest trainees" in html and "trainee999" in html
+    assert "最需要帮助的学员" in html and "trainee999" in html
 
 
 def test_parallel_gradebook_equals_serial_nbgrader(tmp_path):

@@ -15,7 +15,7 @@ def plot_png(report: VoiceReport) -> bytes:
     import matplotlib
     from matplotlib.figure import Figure
 
-    from ..widgets.dashboard import cjk_font
+    from ..fonts import cjk_font
 
     font = cjk_font()
     rc = {"font.family": "sans-serif", "axes.unicode_minus": False}

@@ -11,37 +11,8 @@ import warnings
 import ipywidgets as w
 
 from .. import progress
+from ..fonts import CJK_FONTS, cjk_font  # noqa: F401 - re-exported for existing callers
 from ._common import GREY, bullets, button, esc, module_name, para, t
-
-# Font families that carry Chinese glyphs, most preferred first.
-CJK_FONTS = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Noto Sans CJK JP",
-    "Noto Serif CJK SC", "AR PL UMing CN",
-)
-
-
-def cjk_font() -> str | None:
-    """The name of an installed CJK font matplotlib can use, or None (then fall back silently)."""
-    try:
-        from matplotlib import font_manager
-    except Exception:  # noqa: BLE001
-        return None
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in names:
-            return name
-    # Installed after matplotlib built its font cache: register the files directly.
-    try:
-        for path in font_manager.findSystemFonts():
-            low = path.lower()
-            if any(key in low for key in ("notosanscjk", "notoserifcjk", "sourcehansans", "wqy", "simhei", "msyh")):
-                font_manager.fontManager.addfont(path)
-    except Exception:  # noqa: BLE001
-        return None
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in names), None)
-
 
 def mastery_frame():
     """A pandas DataFrame, one row per module: 模块, 练习次数, 答对次数, 正确率 (0–1), plus key."""
