@@ -15,6 +15,7 @@ from pathlib import Path
 from toolkit import kb
 
 ROOT = Path(__file__).resolve().parents[1]
+_A_PROMISE = "2小时内工程师给您打电话约上门时间"
 
 
 def _notebook_answers() -> list[tuple[str, str, None]]:
@@ -47,8 +48,9 @@ def good_replies(notebooks: bool = True) -> list[tuple[str, str, str | None]]:
         out += [(f"{name}:{m['id']}", m["example"].strip("“”"), None) for m in kb.load(name)[key] if m.get("example")]
     for node in kb.load("capstone")["node"]:
         for i, choice in enumerate(node.get("choice", [])):
-            if choice["mood_delta"] > 0:
-                out.append((f"capstone:{node['id']}:{i}", choice["text"], node["customer"]))
+            if choice["mood_delta"] > 0:  # a closing recap as said after a promise
+                text = choice["text"].replace("{recap}", f"我再跟您确认一下：{_A_PROMISE}。")
+                out.append((f"capstone:{node['id']}:{i}", text, node["customer"]))
     if notebooks:
         out += _notebook_answers()
     return out

@@ -89,7 +89,12 @@ SCHEMA: dict[str, dict[str, dict]] = {
                        "target_working_days?": int, "latest_working_days?": int},
     },
     "calendar": {"year": {"year": int, "note": str, "holidays": list, "workdays": list}},
-    "capstone": {"node": {"id": str, "customer": str, "mood": int, "choice": list}},
+    "capstone": {
+        "call": {"id": str, "title": str, "domain": ("telecom", "e-commerce", "bank", "logistics"), "start": str,
+                 "mode": ("choice", "free")},
+        "node": {"id": str, "call": str, "customer": str, "mood": int, "choice": list, "needs?": list,
+                 "upset?": str},
+    },
     "cues": {},  # checker cue lists: free-form tables of string lists, checked in checks.py
 }
 
