@@ -42,7 +42,7 @@ class ChoiceDrill(Drill):
     round), ``index``, ``current`` (the pair shown), ``answered``, ``right`` (correct this round).
     """
 
-    def __init__(self, module: str = "phrases", scenario=None, n: int = 5, seed=None):
+    def __init__(self, module: str = "phrases", scenario=None, n: int = 8, seed=None):
         pool = _pairs(scenario)
         super().__init__(module, seed, t("choice", "title"), t("choice", "intro"))
         self.n = max(1, int(n))
@@ -116,7 +116,7 @@ def explain_pair(pair, correct: bool) -> str:
     )
 
 
-def choice_drill(module: str = "phrases", scenario=None, n: int = 5, seed=None) -> w.VBox:
+def choice_drill(module: str = "phrases", scenario=None, n: int = 8, seed=None) -> w.VBox:
     """Pick the better phrasing from √/× pairs; ``scenario`` (str or several) filters pairs.toml.
 
     Answers are recorded under ``module`` (e.g. "phrases", "telephone", "complaint_handling").
