@@ -72,3 +72,46 @@ def test_every_round_is_deep_enough_and_shuffled(where, expression):
             seen.add(drill.current["id"] if name == "ReplyDrill" else drill.puzzle.item)
             drill.next_round.click()
         assert len(seen) == MIN_ITEMS  # dealt without repeats until the deck is through
+
+
+# ----------------------------------------------------------------------------- choice drills with near-misses
+
+
+def test_near_misses_are_real_options_with_their_own_explanation():
+    from toolkit import checks, kb
+    from toolkit.widgets.choice import options_of
+
+    pairs = list(kb.load("pairs")["pair"])
+    with_near = [p for p in pairs if p.get("near")]
+    assert len(with_near) >= 20
+    for p in with_near:
+        texts = [text for _, text, _ in options_of(p)]
+        whys = [why for key, _, why in options_of(p) if key.startswith("near")]
+        assert len(set(texts)) == len(texts) and len(set(whys)) == len(whys) and p["why"] not in whys, p["id"]
+        for n in p["near"]:
+            # A near-miss is polite: no forbidden phrase, unlike the caricatured ×.
+            assert not checks.find_forbidden(n["text"]), (p["id"], n["text"])
+            assert set(n) == {"text", "why"} and n["why"].strip()
+
+
+def test_a_choice_round_shows_near_misses_and_explains_each():
+    import html
+    import re
+
+    from toolkit.widgets import choice_drill
+
+    d = choice_drill(module="complaint_handling", scenario="complaint", seed=3).drill
+    for _ in range(len(d.items)):
+        keys = [key for _, key in d.options.options]
+        if any(k.startswith("near") for k in keys):
+            break
+        d.advance()
+    keys = [key for _, key in d.options.options]
+    near = [k for k in keys if k.startswith("near")]
+    assert near and "good" in keys and "bad" in keys
+    d.options.value = near[0]
+    d.submit.click()
+    shown = html.unescape(re.sub(r"<[^>]+>", "", d.feedback.value))
+    assert "✘" in shown and "（你选的）" in shown
+    for key, text, why in d.choices:
+        assert text in shown and why in shown

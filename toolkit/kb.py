@@ -40,6 +40,7 @@ SCHEMA: dict[str, dict[str, dict]] = {
     "pairs": {
         "pair": {
             **_ENTRY, "scenario": SCENARIOS, "customer": str, "good": str, "bad": str, "why": str,
+            "near?": list,  # near-miss replies a real agent might say: {text, why} each
         }
     },
     "questions": {
