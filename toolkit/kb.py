@@ -23,7 +23,7 @@ SITUATIONS = (
 SCENARIOS = SITUATIONS + ("opening", "complaint", "after-sale", "pre-sale", "refund", "delivery", "busy-line")
 SKILLS = (
     "listening", "questions", "fab", "spin", "three_f", "complaint_types", "phrases", "telephone",
-    "complaint_handling", "service_cycle",
+    "complaint_handling", "service_cycle", "online_chat",
 )
 
 # field -> type, or a tuple of allowed values; a trailing "?" on the name marks it optional.
@@ -90,6 +90,11 @@ SCHEMA: dict[str, dict[str, dict]] = {
                        "target_working_days?": int, "latest_working_days?": int},
     },
     "calendar": {"year": {"year": int, "note": str, "holidays": list, "workdays": list}},
+    "chat": {
+        "tone": {**_ENTRY, "words": list, "max?": int},
+        "chat": {**_ENTRY, "title": str, "stage": ("pre-sale", "in-sale", "after-sale"), "auto_reply": str,
+                 "messages": list},
+    },
     "capstone": {
         "call": {"id": str, "title": str, "domain": ("telecom", "e-commerce", "bank", "logistics"), "start": str,
                  "mode": ("choice", "free")},

@@ -7,6 +7,7 @@ Answers are recorded in the progress store (``toolkit.progress``). pandas and ma
 imported only when ``dashboard()`` is called.
 """
 
+from .chat import chat_drill
 from .choice import choice_drill
 from .dashboard import dashboard
 from .order import order_drill
@@ -14,4 +15,4 @@ from .reply import reply_drill
 from .simulator import call_simulator
 from .sort import sort_drill
 
-__all__ = ["choice_drill", "sort_drill", "order_drill", "reply_drill", "call_simulator", "dashboard"]
+__all__ = ["chat_drill", "choice_drill", "sort_drill", "order_drill", "reply_drill", "call_simulator", "dashboard"]
