@@ -1,0 +1,86 @@
+"""The course speaks with one voice (issue 10 item 5).
+
+The trainer addresses the trainee as 你 throughout (the course's majority); 您 belongs to what the
+agent says to customers, which the course quotes (“…”, > dialogue, answer options, examples).
+Part names are Chinese first, English only in brackets. Texts that contradict the course's own
+rules are gone.
+"""
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "course").glob("*.ipynb")) + sorted((ROOT / "source").glob("*/*.ipynb"))
+QUOTED = re.compile(r"“[^”]*”|「[^」]*」|‘[^’]*’|\"[^\"]*\"|`[^`]*`|\*\*[^*]*\*\*")
+SENTENCE = re.compile(r"[^。！？：:\n]+")
+# Words of the course itself: a sentence that talks about them is the trainer talking to the trainee.
+COURSE_WORDS = re.compile(r"练习|作业|单元|电脑|系统会|单元格|运行|Shift|得分|分数|检查工具|点击|按钮|学员|下拉|选项|第 ?\d+ 题")
+ENGLISH_FIRST = re.compile(
+    r"(?<![（(A-Za-z])(Feature|Advantage|Benefit|Situation|Problem|Implication|Need-payoff|Feel|Felt|Found)"
+    r"\s*[（(]\s*(特点|优点|利益|背景|难点|暗示|需求效益|感受)")
+
+
+def markdown_cells(path: Path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "markdown":
+            yield i, "".join(cell["source"])
+
+
+def trainer_sentences(markdown: str):
+    for line in markdown.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(">") or re.match(r"^([A-H][.．]|[-*] *[甲乙丙丁]：)", stripped):
+            continue  # quoted dialogue and answer options are the agent's words
+        for s in SENTENCE.findall(QUOTED.sub("", line)):
+            yield s.strip()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_trainer_says_ni_to_the_trainee(path):
+    wrong = [(i, s) for i, md in markdown_cells(path) for s in trainer_sentences(md)
+             if "您" in s and COURSE_WORDS.search(s)]
+    assert wrong == []
+
+
+def test_ui_strings_say_ni_to_the_trainee():
+    ui = tomllib.loads((ROOT / "toolkit/widgets/ui.toml").read_text(encoding="utf-8"))
+    agent = {("simulator", "recap")}  # the agent's own words to the customer
+    wrong = [(section, key, value) for section, table in ui.items() if isinstance(table, dict)
+             for key, value in table.items()
+             if isinstance(value, str) and (section, key) not in agent and "您" in QUOTED.sub("", value)]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_part_names_are_chinese_first(path):
+    wrong = [(i, m.group()) for i, md in markdown_cells(path) for m in ENGLISH_FIRST.finditer(md)]
+    assert wrong == []
+
+
+CONTRADICTIONS = [
+    "×先生", "这属于一般投诉", "拖回", "拖动", "拖到", "实时点评", "实时查看点评", "实时检查", "实时指出",
+    "我们会尽力给您", "尽力补救",
+]
+
+
+def test_no_text_contradicts_the_course():
+    texts = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in NOTEBOOKS}
+    texts |= {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8")
+              for p in sorted((ROOT / "toolkit/data").glob("*.toml")) if p.name != "cues.toml"}
+    found = [(where, phrase) for where, text in texts.items() for phrase in CONTRADICTIONS if phrase in text]
+    assert found == []
+
+
+def test_closing_question_and_goodbye_are_not_said_in_one_breath():
+    """请问还有什么可以帮您 waits for the answer; the goodbye comes after it, in a later turn."""
+    from toolkit import kb
+
+    said = [c["text"] for n in kb.load("capstone")["node"] for c in n["choice"]]
+    said += [p["good"] for p in kb.load("pairs")["pair"]] + [p["text"] for p in kb.load("standard_phrases")["phrase"]]
+    both = [s for s in said if re.search(r"还有什么(可以|需要)?(帮|为)您[^（(]{0,20}再见", s)]  # （客户表示没有） waits
+    assert both == []
