@@ -19,9 +19,8 @@ QUOTED = re.compile(r"“[^”]*”|「[^」]*」|‘[^’]*’|\"[^\"]*\"|`[^`]
 SENTENCE = re.compile(r"[^。！？：:\n]+")
 # Words of the course itself: a sentence that talks about them is the trainer talking to the trainee.
 COURSE_WORDS = re.compile(r"练习|作业|单元|电脑|系统会|单元格|运行|Shift|得分|分数|检查工具|点击|按钮|学员|下拉|选项|第 ?\d+ 题")
-ENGLISH_FIRST = re.compile(
-    r"(?<![（(A-Za-z])(Feature|Advantage|Benefit|Situation|Problem|Implication|Need-payoff|Feel|Felt|Found)"
-    r"\s*[（(]\s*(特点|优点|利益|背景|难点|暗示|需求效益|感受)")
+ENGLISH_FIRST = re.compile(  # an English part name followed by its Chinese name in brackets
+    r"(Feature|Advantage|Benefit|Situation|Problem|Implication|Need-payoff|Feel|Felt|Found)\s*[（(][\u4e00-\u9fff]")
 
 
 def markdown_cells(path: Path):
@@ -84,3 +83,8 @@ def test_closing_question_and_goodbye_are_not_said_in_one_breath():
     said += [p["good"] for p in kb.load("pairs")["pair"]] + [p["text"] for p in kb.load("standard_phrases")["phrase"]]
     both = [s for s in said if re.search(r"还有什么(可以|需要)?(帮|为)您[^（(]{0,20}再见", s)]  # （客户表示没有） waits
     assert both == []
+
+
+def test_ui_part_names_are_chinese_first():
+    text = (ROOT / "toolkit/widgets/ui.toml").read_text(encoding="utf-8")
+    assert ENGLISH_FIRST.findall(text) == []
