@@ -219,7 +219,7 @@ def test_feedback_export_and_report(graded_cohort):
     assert result.returncode == 0, result.stderr[-2000:]
     html = (course / "reports" / f"{assignment}.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 3
-    assert "Weakest trainees" in html and "trainee999" in html
+    assert "最需要帮助的学员" in html and "trainee999" in html
 
 
 def test_parallel_gradebook_equals_serial_nbgrader(tmp_path):

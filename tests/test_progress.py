@@ -20,7 +20,7 @@ def store_path(tmp_path, monkeypatch):
 
 
 def test_modules_are_the_skills_plus_capstone():
-    assert MODULES == (*kb.SKILLS, "capstone")
+    assert MODULES == (*kb.SKILLS, "capstone", "voice")
 
 
 def test_default_path_uses_env_then_home(store_path, monkeypatch, tmp_path):

@@ -90,6 +90,7 @@ SCHEMA: dict[str, dict[str, dict]] = {
                        "target_working_days?": int, "latest_working_days?": int},
     },
     "calendar": {"year": {"year": int, "note": str, "holidays": list, "workdays": list}},
+    "voice": {"target": {**_ENTRY, "text": str, "value": (int, float), "unit": str}},
     "chat": {
         "tone": {**_ENTRY, "words": list, "max?": int},
         "chat": {**_ENTRY, "title": str, "stage": ("pre-sale", "in-sale", "after-sale"), "auto_reply": str,

@@ -6,7 +6,7 @@ if the file is corrupt or cannot be written, the store switches to memory and ke
 warning for the trainee (``ProgressStore.warning``; :func:`take_warning` hands it out once, and
 the drill widgets show it).
 
-Module keys are ``kb.SKILLS + ("capstone",)``. Import-light: sqlite3 and the standard library.
+Module keys are ``kb.SKILLS + ("capstone", "voice")``. Import-light: sqlite3 and the standard library.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ __all__ = [
     "next_to_practise", "take_warning",
 ]
 
-MODULES: tuple[str, ...] = (*SKILLS, "capstone")
+MODULES: tuple[str, ...] = (*SKILLS, "capstone", "voice")  # voice: the voice drill (toolkit.widgets.voice)
 ENV_VAR = "KEFU_PROGRESS"
 WARNING = "学习记录无法保存（{reason}），练习仍可继续，但这次的成绩不会被记住。"
 

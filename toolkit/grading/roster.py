@@ -26,13 +26,23 @@ or an invalid email stops the import with every bad row named (spreadsheet row n
 header being row 1). Existing trainees are updated (names always when the sheet has a name
 column, email only when the cell is filled); their grades are untouched.
 
-CSV files may be UTF-8 with or without a byte-order mark (Excel's "CSV UTF-8"); a file saved as
-plain "CSV" by a Chinese Excel (GB18030/GBK) is read too.
+Encodings. A CSV or text file may be UTF-8 with or without a byte-order mark (Excel's "CSV
+UTF-8"), GBK/GB18030 (plain "CSV" from a Simplified-Chinese Excel), Big5 (Traditional Chinese)
+or UTF-16 (Excel's "Unicode text", tab-separated). Byte-order marks and strict UTF-8 decide
+first; otherwise charset-normalizer chooses among GB18030, Big5 and UTF-16. Any other encoding
+is refused with the encoding it looks like, never read as garbage. Columns are separated by
+commas, tabs or full-width commas (guessed from the header row). Headers are matched after
+normalisation (Traditional -> Simplified, full-width -> half-width): 學號 is 学号.
+
+Re-importing with a name column whose cell is blank for a trainee already stored with a name
+keeps the stored name and says so: a blank cell never erases a name.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import re
 import sys
 import unicodedata
@@ -79,6 +89,8 @@ class RosterResult:
     created: int
     updated: int
     unchanged: int
+    kept_names: tuple[str, ...] = ()  # stored names kept because the sheet's name cell was blank
+    encoding: str | None = None
 
     @property
     def total(self) -> int:
@@ -96,7 +108,9 @@ def split_name(name: str) -> tuple[str | None, str | None]:
 
 
 def _key(header) -> str:
-    return re.sub(r"[\s_\-]+", "", str(header).replace("\ufeff", "")).lower()
+    from ..normalize import normalize
+
+    return re.sub(r"[\s_\-]+", "", normalize(str(header).replace("\ufeff", "")))
 
 
 def _columns(headers: list) -> dict[str, str]:
@@ -115,22 +129,79 @@ def _columns(headers: list) -> dict[str, str]:
     return {role: cols[0] for role, cols in found.items()}
 
 
+# Encodings a Chinese roster comes in; anything else is refused with its name.
+_CANDIDATES = ["gb18030", "big5", "utf_16_le", "utf_16_be"]
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode(data: bytes, name: str) -> tuple[str, str]:
+    """(text, encoding) of a roster file's bytes; RosterError naming the encoding if it is not one we read."""
+    if not data.strip(b" \t\r\n\x00"):
+        raise RosterError(f"{name} is empty: save the class list with a header row (学号, 姓名, 邮箱)")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                raise RosterError(f"{name}: starts with a {encoding} byte-order mark but is not valid {encoding} "
+                                  f"(byte {exc.start})") from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=_CANDIDATES).best()
+    if best is not None and best.chaos < 0.3:
+        encoding = {"gb18030": "gb18030", "big5": "big5"}.get(best.encoding, best.encoding)
+        return str(best), encoding
+    guess = from_bytes(data).best()
+    looks = f"looks like {guess.encoding}" if guess is not None else "unknown encoding"
+    raise RosterError(f"{name}: not UTF-8, GBK/GB18030, Big5 or UTF-16 text ({looks}): "
+                      "save it as \"CSV UTF-8\" or .xlsx")
+
+
+def _separator(text: str, suffix: str) -> str:
+    if suffix == ".tsv":
+        return "\t"
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {sep: header.count(sep) for sep in (",", "\t", "，", ";")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
 def read_table(path: Path | str, sheet: str | None = None):
     """The sheet as a pandas DataFrame of strings ("" for empty cells), header row included as columns."""
+    table, _ = _read(Path(path), sheet)
+    return table
+
+
+def _read(path: Path, sheet: str | None):
     import pandas as pd
 
-    path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file():
         raise RosterError(f"no such file: {path}")
     if suffix in (".xlsx", ".xlsm"):
-        return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str, keep_default_na=False)
-    if suffix in (".csv", ".txt", ".tsv"):
-        options = dict(dtype=str, keep_default_na=False, skip_blank_lines=False, sep="\t" if suffix == ".tsv" else ",")
         try:
-            return pd.read_csv(path, encoding="utf-8-sig", **options)
-        except UnicodeDecodeError:
-            return pd.read_csv(path, encoding="gb18030", **options)
+            return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str,
+                                 keep_default_na=False), None
+        except ValueError as exc:  # unknown sheet name
+            raise RosterError(f"{path.name}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - openpyxl/zipfile raise many kinds for a damaged file
+            raise RosterError(f"{path.name}: not a readable Excel file ({type(exc).__name__})") from None
+    if suffix in (".csv", ".txt", ".tsv"):
+        text, encoding = decode(path.read_bytes(), path.name)
+        text = text.lstrip("\ufeff")
+        try:
+            table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False,
+                                sep=_separator(text, suffix), engine="python")
+        except pd.errors.EmptyDataError:
+            raise RosterError(f"{path.name}: no header row") from None
+        except pd.errors.ParserError as exc:
+            raise RosterError(f"{path.name}: not a table ({str(exc).strip().splitlines()[-1]})") from None
+        return table, encoding
     raise RosterError(f"{path.name}: use a .csv or .xlsx file (an old .xls: save it as .xlsx first)")
 
 
@@ -148,8 +219,8 @@ def parse_roster(path: Path | str, sheet: str | None = None) -> list[Trainee]:
     return _parse(path, sheet)[0]
 
 
-def _parse(path: Path | str, sheet: str | None) -> tuple[list[Trainee], dict[str, str]]:
-    table = read_table(path, sheet)
+def _parse(path: Path | str, sheet: str | None) -> tuple[list[Trainee], dict[str, str], str | None]:
+    table, encoding = _read(Path(path), sheet)
     columns = _columns(list(table.columns))
     trainees: list[Trainee] = []
     problems: list[str] = []
@@ -186,16 +257,17 @@ def _parse(path: Path | str, sheet: str | None) -> tuple[list[Trainee], dict[str
         raise RosterError(f"{Path(path).name}: nothing imported, fix these rows first:\n  " + "\n  ".join(shown))
     if not trainees:
         raise RosterError(f"{Path(path).name}: no trainees in the file")
-    return trainees, columns
+    return trainees, columns, encoding
 
 
 def import_roster(course: Course, path: Path | str, sheet: str | None = None) -> RosterResult:
     """Upsert every trainee of a CSV/Excel roster into the course gradebook; counts of what changed."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    trainees, columns = _parse(path, sheet)  # validates everything before the first write
+    trainees, columns, encoding = _parse(path, sheet)  # validates everything before the first write
     has_names = bool({"name", "last_name", "first_name"} & set(columns))
     created = updated = unchanged = 0
+    kept: list[str] = []
     with Gradebook(course.db_url, course.course_id) as gb:
         for t in trainees:
             fields = {}
@@ -209,12 +281,15 @@ def import_roster(course: Course, path: Path | str, sheet: str | None = None) ->
                 gb.update_or_create_student(t.id, **fields)
                 created += 1
                 continue
+            if has_names and t.last_name is None and t.first_name is None and (existing.last_name or existing.first_name):
+                del fields["last_name"], fields["first_name"]  # a blank cell never erases a stored name
+                kept.append(t.id)
             if all(getattr(existing, k) == v for k, v in fields.items()):
                 unchanged += 1
             else:
                 gb.update_or_create_student(t.id, **fields)
                 updated += 1
-    return RosterResult(created, updated, unchanged)
+    return RosterResult(created, updated, unchanged, tuple(kept), encoding)
 
 
 def roster_command(args: argparse.Namespace) -> int:
@@ -224,6 +299,11 @@ def roster_command(args: argparse.Namespace) -> int:
     except RosterError as exc:
         print(f"roster: {exc}", file=sys.stderr)
         return 1
-    print(f"roster: {result.total} trainees in {args.file}: {result.created} added, {result.updated} updated, "
+    read_as = f" (read as {result.encoding})" if result.encoding and result.encoding not in ("utf-8", "utf-8-sig") else ""
+    print(f"roster: {result.total} trainees in {args.file}{read_as}: {result.created} added, {result.updated} updated, "
           f"{result.unchanged} unchanged")
+    if result.kept_names:
+        shown = ", ".join(result.kept_names[:10]) + (f" and {len(result.kept_names) - 10} more" if len(result.kept_names) > 10 else "")
+        print(f"roster: name cell blank for {len(result.kept_names)} trainees already named in the gradebook: "
+              f"kept their stored names ({shown})")
     return 0

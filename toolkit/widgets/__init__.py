@@ -15,4 +15,12 @@ from .reply import reply_drill
 from .simulator import call_simulator
 from .sort import sort_drill
 
-__all__ = ["chat_drill", "choice_drill", "sort_drill", "order_drill", "reply_drill", "call_simulator", "dashboard"]
+
+def voice_drill(*args, **kwargs):
+    """The voice drill (toolkit.widgets.voice); imported on first use so the other drills stay light."""
+    from .voice import voice_drill as make
+
+    return make(*args, **kwargs)
+
+
+__all__ = ["chat_drill", "choice_drill", "sort_drill", "order_drill", "reply_drill", "call_simulator", "dashboard", "voice_drill"]

@@ -11,37 +11,8 @@ import warnings
 import ipywidgets as w
 
 from .. import progress
+from ..fonts import CJK_FONTS, cjk_font  # noqa: F401 - re-exported for existing callers
 from ._common import GREY, bullets, button, esc, module_name, para, t
-
-# Font families that carry Chinese glyphs, most preferred first.
-CJK_FONTS = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Noto Sans CJK JP",
-    "Noto Serif CJK SC", "AR PL UMing CN",
-)
-
-
-def cjk_font() -> str | None:
-    """The name of an installed CJK font matplotlib can use, or None (then fall back silently)."""
-    try:
-        from matplotlib import font_manager
-    except Exception:  # noqa: BLE001
-        return None
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in names:
-            return name
-    # Installed after matplotlib built its font cache: register the files directly.
-    try:
-        for path in font_manager.findSystemFonts():
-            low = path.lower()
-            if any(key in low for key in ("notosanscjk", "notoserifcjk", "sourcehansans", "wqy", "simhei", "msyh")):
-                font_manager.fontManager.addfont(path)
-    except Exception:  # noqa: BLE001
-        return None
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in names), None)
-
 
 def mastery_frame():
     """A pandas DataFrame, one row per module: 模块, 练习次数, 答对次数, 正确率 (0–1), plus key."""
@@ -87,6 +58,19 @@ def chart_png(frame) -> bytes:
     return buf.getvalue()
 
 
+def latest_voice() -> str:
+    """The figures of the last voice-drill recording (HTML), or "" before the first one."""
+    import json
+
+    rows = progress.attempts("voice")
+    try:
+        last = json.loads(rows[-1]["answer"]) if rows else None
+        return para(esc(t("dashboard", "voice_latest", rate=last["rate"], pauses=last["pauses"],
+                          st=last["pitch_range_st"], db=last["loudness_db"]))) if last else ""
+    except (ValueError, KeyError, TypeError):  # an attempt stored by an older version
+        return ""
+
+
 class Dashboard:
     """Controls: ``message`` (HTML; friendly text when nothing was practised), ``chart``
     (Image, PNG), ``table`` (HTML), ``suggestions`` (HTML: 接下来建议练习), ``refresh`` (刷新),
@@ -118,7 +102,7 @@ class Dashboard:
         order = progress.next_to_practise()[:3]
         tips = [esc(module_name(m)) + ("" if stats[m]["attempts"] else esc(t("dashboard", "not_practised")))
                 for m in order]
-        self.suggestions.value = para(f"<b>{esc(t('dashboard', 'suggest'))}</b>") + bullets(tips)
+        self.suggestions.value = para(f"<b>{esc(t('dashboard', 'suggest'))}</b>") + bullets(tips) + latest_voice()
         if not practised:
             self.frame = None
             self.message.value = para(esc(t("dashboard", "empty")), GREY)
