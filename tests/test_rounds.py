@@ -2,7 +2,7 @@
 
 Each drill call in a course notebook is built as the notebook builds it. A round-based drill
 (choice, sort) puts at least 8 knowledge-base items in a round; a one-task-per-round drill
-(reply, order) deals from at least 8 tasks, except an order drill of a fixed sequence (the six
+(reply, order, chat: one conversation a round) deals from at least 8 tasks, except an order drill of a fixed sequence (the six
 service-cycle steps, the five listening levels), whose round is the whole sequence. Rounds are
 shuffled per attempt: two rounds differ in order or content.
 """
@@ -16,7 +16,7 @@ import pytest
 from toolkit import widgets
 
 ROOT = Path(__file__).resolve().parents[1]
-DRILLS = ("choice_drill", "sort_drill", "order_drill", "reply_drill")
+DRILLS = ("choice_drill", "sort_drill", "order_drill", "reply_drill", "chat_drill")
 MIN_ITEMS = 8
 FIXED_SEQUENCES = {"service_cycle": 6, "listening": 5}
 
@@ -69,7 +69,8 @@ def test_every_round_is_deep_enough_and_shuffled(where, expression):
         assert len(drill.deck) >= MIN_ITEMS, (where, len(drill.deck))
         seen = set()
         for _ in range(MIN_ITEMS):
-            seen.add(drill.current["id"] if name == "ReplyDrill" else drill.puzzle.item)
+            seen.add({"ReplyDrill": lambda: drill.current["id"], "ChatDrill": lambda: drill.chat["id"]}.get(
+                name, lambda: drill.puzzle.item)())
             drill.next_round.click()
         assert len(seen) == MIN_ITEMS  # dealt without repeats until the deck is through
 
