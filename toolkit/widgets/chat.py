@@ -1,54 +1,24 @@
 """chat_drill: online chat support (在线客服). The buyer's messages arrive one by one; the trainee
 types each reply and ``checks.review_reply`` judges it against that message, with the chat's own
-tone rules (toolkit/data/chat.toml): no over-familiar words, tone particles in measure, and a
-reply within the shop's response time.
+tone rules (toolkit.chattone; data in toolkit/data/chat.toml): no over-familiar words, tone
+particles in measure, and a reply within the shop's response time.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from functools import cache
 
 import ipywidgets as w
 
 from .. import checks, kb
-from ..normalize import normalize
+from ..chattone import chat_tone, response_limit
 from ._common import GREEN, GREY, RED, Deck, Drill, bullets, esc, para, prompt, t
 
 SHOP_BG, BUYER_BG, YOU_BG = "#f6f8fa", "#fff8c5", "#dafbe1"
 
 
-@cache
-def _tone() -> dict:
-    return {entry["id"]: entry for entry in kb.load("chat")["tone"]}
-
-
 def chats() -> list:
     return list(kb.load("chat")["chat"])
-
-
-def response_limit() -> int:
-    """Seconds within which a buyer's message should be answered."""
-    return int(_tone()["response"]["max"])
-
-
-def chat_tone(text: str) -> list[str]:
-    """Chinese notes on a chat reply's tone; an empty list when the tone is right.
-
-    Over-familiar or flippant words (亲爱的, 宝贝, 呵呵 …) and more tone particles (哦/呢 …) than
-    the data allows are faults: 亲 and one or two 哦/呢 make a chat warm, more reads as filler.
-    """
-    norm = normalize(text)
-    notes = []
-    familiar = [word for word in _tone()["over-familiar"]["words"] if word in norm]
-    if familiar:
-        notes.append(t("chat", "familiar", words="、".join(familiar)))
-    particles = _tone()["particles"]
-    count = len(re.findall("|".join(map(re.escape, particles["words"])), norm))
-    if count > particles["max"]:
-        notes.append(t("chat", "particles", n=count, max=particles["max"]))
-    return notes
 
 
 def judge(text: str, buyer: str) -> tuple[bool, checks.Review, list[str]]:
