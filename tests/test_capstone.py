@@ -207,3 +207,16 @@ def test_every_calming_reply_passes_and_every_angering_reply_fails_the_review():
 
 def recap_filled(choice):
     return choice["text"].replace("{recap}", recap(["2小时内给您回电话"]))
+
+
+def test_no_answer_key_is_shown_before_the_trainee_plays():
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parents[1] / "course/11_综合演练.ipynb").read_text(encoding="utf-8"))
+    sources = ["".join(c["source"]) for c in nb["cells"]]
+    play = next(i for i, s in enumerate(sources) if "call_simulator()" in s and "import" not in s.split("call_simulator()")[-1])
+    before = "\n".join(sources[:play])
+    assert "mood_delta" not in before and '["choice"]' not in before and "['choice']" not in before
+    replies = [c["text"] for n in kb.load("capstone")["node"] for c in n["choice"]]
+    assert [r for r in replies if r.replace("{recap}", "") in before] == []
