@@ -219,4 +219,4 @@ def test_no_answer_key_is_shown_before_the_trainee_plays():
     before = "\n".join(sources[:play])
     assert "mood_delta" not in before and '["choice"]' not in before and "['choice']" not in before
     replies = [c["text"] for n in kb.load("capstone")["node"] for c in n["choice"]]
-    assert [r for r in replies if r.replace("{recap}", "") in before] == []
+    assert [r for r in replies if len(r) >= 8 and r.replace("{recap}", "") in before] == []
