@@ -43,6 +43,14 @@ c.ClearSolutions.text_stub = "在这里写下你的回答。"
 # sentence or a paragraph, and a huge one must not slow grading down.
 c.StripTraineeCode.max_answer_chars = 20_000
 
+# The exchange: $KEFU_EXCHANGE_ROOT (the hub sets it), else the course's own exchange/ folder once
+# scripts/start.sh has made it (one machine: trainees fetch and submit there, `nbgrader collect`
+# reads it). Neither: nbgrader's default, or what a Jupyter config folder says.
+if os.environ.get("KEFU_EXCHANGE_ROOT", "").strip():
+    c.Exchange.root = os.environ["KEFU_EXCHANGE_ROOT"].strip()
+elif (ROOT / "exchange").is_dir():
+    c.Exchange.root = str(ROOT / "exchange")
+
 # Collect refuses a submission filed under another trainee's name (toolkit/grading/exchange.py).
 c.ExchangeFactory.collect = "toolkit.grading.exchange.OwnerCheckedCollect"
 

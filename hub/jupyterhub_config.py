@@ -189,11 +189,17 @@ def _config_path(spawner) -> str:
     return os.pathsep.join(str(CONFIG_DIRS / d) for d in (_role(spawner), "common"))
 
 
+def _kernel_startup(spawner) -> str:
+    return str(CONFIG_DIRS / "trainee" / "kernel_startup.py") if _role(spawner) == "trainee" else ""
+
+
 c.JupyterHub.spawner_class = SPAWNER
 c.Spawner.default_url = "/lab"
 c.Spawner.environment = {
     # per role: which nbgrader server and lab extensions load (hub/jupyter/<role>/)
     "JUPYTER_CONFIG_PATH": _config_path,
+    # trainees' kernels show a short Chinese message instead of a traceback (toolkit/trainee_errors.py)
+    "PYTHONSTARTUP": _kernel_startup,
     "KEFU_EXCHANGE_ROOT": EXCHANGE,
     # deliberately no KEFU_DB_URL: trainees never see the gradebook's address
 }

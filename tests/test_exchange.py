@@ -9,6 +9,11 @@ fetch_assignment, answer, submit (one twice; one after the deadline; one forged 
 trainee's name, which kefu's collect refuses) → instructor collect,
 `kefu grade` (parallel), `kefu feedback`, release_feedback → trainees fetch_feedback. Then a
 trainee tries to read other trainees' work and the instructor's course, and is refused.
+Two more trainees are hostile: they write their submission folder into the inbound by hand,
+one with links to /etc/shadow and to the instructor's source notebook, a FIFO, a hard link and
+a link to the course folder next to an honest notebook, the other with the notebook itself a
+link to the source. Nothing of the instructor's or the system's reaches submitted/,
+autograded/, feedback/ or what they fetch back.
 
 Everything lives in a fresh /tmp/kefu-exchange-* folder (exchange, course, home folders) and the
 accounts are removed with `userdel -r` afterwards. The accounts must be able to run Python with
@@ -460,6 +465,55 @@ print(json.dumps(result))
 """
 
 
+# Run as a hostile trainee in their home: a submission folder written into the inbound by hand
+# (nbgrader's submit would copy link targets with the trainee's own rights; collect reads what is
+# in the inbound with the instructor's).
+HOSTILE_SUBMIT = r"""
+import datetime, os, shutil, sys
+exchange, course, student, kind = sys.argv[1:5]
+stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+folder = os.path.join(exchange, "kefu-lab", "inbound", f"{student}+02_questions+{stamp}+hostile")
+os.mkdir(folder)
+notebook = os.path.join(folder, "02_questions.ipynb")
+source = os.path.join(course, "source", "02_questions", "02_questions.ipynb")
+if kind == "extras":
+    shutil.copy(os.path.join("02_questions", "02_questions.ipynb"), notebook)
+    os.symlink("/etc/shadow", os.path.join(folder, "shadow.txt"))
+    os.symlink(source, os.path.join(folder, "model.txt"))
+    os.symlink(course, os.path.join(folder, "course"))
+    os.mkfifo(os.path.join(folder, "pipe.txt"), 0o644)
+    with open("mine.txt", "w") as fh:
+        fh.write("my own file, outside the submission")
+    os.link("mine.txt", os.path.join(folder, "hard.txt"))
+else:
+    os.symlink(source, notebook)
+secret = os.urandom(32).hex()  # what nbgrader's submit writes, so feedback can be released and fetched
+cache = os.path.join(".local", "share", "jupyter", "nbgrader_cache", "kefu-lab", f"{student}+02_questions+{stamp}")
+os.makedirs(cache)
+if kind == "extras":
+    shutil.copy(notebook, cache)
+for where in (folder, cache):
+    for name, text in (("timestamp.txt", stamp), ("submission_secret.txt", secret)):
+        with open(os.path.join(where, name), "w") as fh:
+            fh.write(text)
+for name in os.listdir(folder):
+    path = os.path.join(folder, name)
+    if os.path.isfile(path) and not os.path.islink(path):
+        os.chmod(path, 0o644)
+os.chmod(folder, 0o755)
+"""
+
+# Text only the instructor's files hold: solutions and hidden tests (source/), /etc/shadow's first entry.
+INSTRUCTOR_ONLY = ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "root:")
+
+
+def _files_text(folder: Path) -> str:
+    if not folder.exists():
+        return ""
+    return "".join(p.read_bytes().decode("utf-8", "replace") for p in folder.rglob("*")
+                   if p.is_file() and not p.is_symlink())
+
+
 @pytest.fixture(scope="module")
 def round_trip():
     reason = _skip_reason()
@@ -480,8 +534,10 @@ def _round_trip(sb: Sandbox) -> dict:
     instructor = sb.add_account("i")
     trainees = [sb.add_account(f"t{n}") for n in range(1, 5)]
     t1, t2, t3, t4 = trainees
+    hostile = [sb.add_account("t5"), sb.add_account("t6")]  # links in the submission (see HOSTILE_SUBMIT)
+    t5, t6 = hostile
     sb.find_python(trainees[0])
-    for account in [instructor, *trainees]:
+    for account in [instructor, *trainees, *hostile]:
         sb.nbgrader_config(account)
 
     # -- the instructor's course: private to the instructor (0700)
@@ -496,7 +552,7 @@ def _round_trip(sb: Sandbox) -> dict:
     due = {ASSIGNMENT: (now + timedelta(days=7)).replace(microsecond=0),
            EXTRA: (now + timedelta(days=14)).replace(microsecond=0)}
     (course / "schedule.toml").write_text(_schedule(due), encoding="utf-8")
-    names = {t1: "王芳", t2: "欧阳娜娜", t3: "李小龙", t4: "阿依古丽·买买提"}
+    names = {t1: "王芳", t2: "欧阳娜娜", t3: "李小龙", t4: "阿依古丽·买买提", t5: "赵敏", t6: "钱多多"}
     (course / "名单.csv").write_text("学号,姓名,邮箱\n" + "".join(f"{a.name},{n},\n" for a, n in names.items()),
                                    encoding="utf-8-sig")
     sb.give(instructor, course)
@@ -510,10 +566,11 @@ def _round_trip(sb: Sandbox) -> dict:
 
     # -- trainees fetch, answer and submit (one of them twice)
     with ThreadPoolExecutor(len(trainees)) as pool:
-        list(pool.map(lambda t: sb.run_as(t, ["nbgrader", "fetch_assignment", ASSIGNMENT]), trainees))
+        list(pool.map(lambda t: sb.run_as(t, ["nbgrader", "fetch_assignment", ASSIGNMENT]), trainees + hostile))
     source_nb = nbformat.read(ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
 
-    fetched = {t.name: nbformat.read(t.home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4) for t in trainees}
+    fetched = {t.name: nbformat.read(t.home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+               for t in trainees + hostile}
 
     def answer(trainee: Account, kind: str, seed: int) -> float:
         """The trainee's notebook as they would leave it: the fetched notebook with answers of ``kind``."""
@@ -529,6 +586,11 @@ def _round_trip(sb: Sandbox) -> dict:
     expected[t3.name] = answer(t3, "partial", 0)  # resubmission: different answers, fewer points
     assert expected[t3.name] != first_t3
     sb.run_as(t3, ["nbgrader", "submit", ASSIGNMENT])
+    # the hostile two file their submission folders into the inbound themselves
+    expected[t5.name] = answer(t5, "perfect", 0)
+    expected[t6.name] = 0.0  # their notebook is a link: counts as missing
+    for account, kind in ((t5, "extras"), (t6, "notebook")):
+        sb.run_as(account, [sb.python(), "-c", HOSTILE_SUBMIT, sb.exchange, course, account.name, kind])
     # t2 files their own (partial) notebook under t1's name; nbgrader's submit allows it, and its
     # collect would take it as t1's latest. kefu's collect must refuse it.
     forged = sb.run_as(t2, ["nbgrader", "submit", ASSIGNMENT, "--student", t1.name], check=False)
@@ -553,7 +615,7 @@ def _round_trip(sb: Sandbox) -> dict:
 
     # -- trainees fetch their feedback
     with ThreadPoolExecutor(len(trainees)) as pool:
-        list(pool.map(lambda t: sb.run_as(t, ["nbgrader", "fetch_feedback", ASSIGNMENT]), trainees))
+        list(pool.map(lambda t: sb.run_as(t, ["nbgrader", "fetch_feedback", ASSIGNMENT]), trainees + hostile))
     feedback = {t.name: {p.parent.name: p for p in sorted((t.home / ASSIGNMENT / "feedback").glob("*/*.html"))}
                 for t in trainees}
     cache = lambda t: t.home / ".local/share/jupyter/nbgrader_cache" / COURSE_ID  # noqa: E731
@@ -564,7 +626,7 @@ def _round_trip(sb: Sandbox) -> dict:
     probe = json.loads(sb.run_as(t1, [sb.python(), "-c", PROBE, sb.exchange, course, t2.name, t2.home]).stdout)
     collect_attempt = sb.run_as(t1, ["nbgrader", "collect", ASSIGNMENT], check=False)
 
-    return dict(sandbox=sb, instructor=instructor, trainees=trainees, course=course, expected=expected,
+    return dict(sandbox=sb, instructor=instructor, trainees=trainees, hostile=hostile, course=course, expected=expected,
                 first_t3=first_t3, deadline=deadline, due=due, log=log, feedback=feedback, submitted=submitted,
                 probe=probe, collect_attempt=collect_attempt, forged=forged, seconds=time.monotonic() - started,
                 names={a.name: n for a, n in names.items()})
@@ -594,7 +656,7 @@ def test_roster_and_week_release(round_trip):
     from nbgrader.api import Gradebook
 
     rt = round_trip
-    assert "4 added" in rt["log"]["roster"]
+    assert "6 added" in rt["log"]["roster"]
     assert re.search(rf"{ASSIGNMENT} .* released, generated", rt["log"]["release"])
     assert re.search(rf"{EXTRA} .* released, generated", rt["log"]["release"])
     assert rt["log"]["release again"].count("already released") == 2
@@ -630,7 +692,7 @@ def test_scores_follow_the_answers_latest_submission_and_late_policy(round_trip)
     assert len(rt["submitted"][t3]) == 2
     assert stamps[t3] == rt["submitted"][t3][-1]
     assert stamps[t4] > rt["deadline"].replace(tzinfo=None) > max(stamps[s] for s in (t1, t2, t3))
-    assert "4 submissions: 4 graded" in rt["log"]["grade"]
+    assert "6 submissions: 5 graded, 1 not gradable" in rt["log"]["grade"]
 
 
 def test_each_trainee_fetches_their_own_feedback(round_trip):
@@ -670,3 +732,42 @@ def test_a_submission_filed_under_another_trainee_is_refused(round_trip):
     assert re.search(rf"Refused {re.escape(t1)}\+{ASSIGNMENT}\+.*filed under {re.escape(t1)} but submitted by {re.escape(t2)}",
                      rt["log"]["collect"])
     assert autograded_totals(rt["course"], ASSIGNMENT)[t1] == pytest.approx(rt["expected"][t1])
+
+
+def test_nothing_outside_a_submission_reaches_anyone(round_trip):
+    import stat
+
+    rt = round_trip
+    t5, t6 = rt["hostile"]
+    course, collect, grade = rt["course"], rt["log"]["collect"], rt["log"]["grade"]
+    # collect refused every link, the FIFO and the hard link, and said so
+    for name, why in (("shadow.txt", "symbolic link to /etc/shadow refused"), ("model.txt", "symbolic link to "),
+                      ("course", "symbolic link to "), ("pipe.txt", "named pipe (FIFO) refused"),
+                      ("hard.txt", "hard link to a file outside the submission")):
+        assert f"Refused in {t5.name}'s submission: {name}: {why}" in collect, name
+    assert f"Refused in {t6.name}'s submission: {ASSIGNMENT}.ipynb: symbolic link to " in collect
+    # t5's honest notebook is graded in full; t6 counts as missing, named in the summary
+    totals = autograded_totals(course, ASSIGNMENT)
+    assert totals[t5.name] == pytest.approx(rt["expected"][t5.name]) and rt["expected"][t5.name] > 0
+    assert totals[t6.name] == 0
+    row = {line.split()[0]: line for line in grade.splitlines() if line.startswith("kefu_")}
+    assert " graded " in row[t5.name] and "at collect: shadow.txt: symbolic link to /etc/shadow refused" in row[t5.name]
+    assert " missing " in row[t6.name] and f"at collect: {ASSIGNMENT}.ipynb: symbolic link to" in row[t6.name]
+    assert sorted(p.name for p in (course / "submitted" / t5.name / ASSIGNMENT).iterdir()) == \
+        [f"{ASSIGNMENT}.ipynb", "submission_secret.txt", "timestamp.txt"]
+    assert not (course / "submitted" / t6.name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
+    # nothing of the instructor's or the system's in their submitted, autograded or feedback folders,
+    # or in what they fetched back; no link or FIFO anywhere in the course's grading folders
+    for account in (t5, t6):
+        for step in ("submitted", "autograded", "feedback"):
+            text = _files_text(course / step / account.name)
+            # autograded/ is the instructor's: nbgrader restores the hidden tests there by design
+            markers = [m for m in INSTRUCTOR_ONLY if not (step == "autograded" and m == "BEGIN HIDDEN TESTS")]
+            assert not any(marker in text for marker in markers), (step, account.name)
+        fetched = _files_text(account.home / ASSIGNMENT / "feedback")
+        assert not any(marker in fetched for marker in INSTRUCTOR_ONLY), account.name
+    assert list((t5.home / ASSIGNMENT / "feedback").glob("*/*.html")), "t5 was graded and gets feedback"
+    assert not list((t6.home / ASSIGNMENT / "feedback").glob("*/*.html"))  # missing: nothing to fetch
+    for step in ("submitted", "autograded", "feedback"):
+        for path in (course / step).rglob("*"):
+            assert not path.is_symlink() and not stat.S_ISFIFO(path.lstat().st_mode), path

@@ -169,10 +169,10 @@ def test_summary_names_what_happened(graded_cohort):
         assert "ctypes" in by_kind["kernel-crash"]
         assert "刷屏" in by_kind["output-flood"]
         assert "toolkit.checks" in by_kind["monkeypatch"]
-        assert "edited read-only cell" in by_kind["edited-test-cell"]
+        assert "test cell" in by_kind["edited-test-cell"] and "edited (restored)" in by_kind["edited-test-cell"]
         assert "Missing grade cell" in by_kind["deleted-cells"]
         assert "exists multiple times" in by_kind["duplicated-cells"]
-        assert "retyped read-only cell" in by_kind["retyped-cells"]
+        assert "cell type of test cell" in by_kind["retyped-cells"]
         assert all(" graded " in line for student, line in lines.items() if student != "trainee999")
         # Each row shows the autograded points out of the autogradable ones; hand-graded points are
         # announced once, not silently counted as lost.

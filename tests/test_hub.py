@@ -14,7 +14,9 @@ hub's REST API, then the single-user servers' and the course service's own APIs.
 reaches the formgrader (the course service) and finds it in nbgrader's course list; the trainee
 is refused the formgrader, has no formgrader or course list in their server, sees the released
 assignment of their own course only (not another course's), fetches and submits it, and runs the
-toolkit in a kernel of the single-user environment, which has no KEFU_DB_URL; the instructor
+toolkit in a kernel of the single-user environment, which has no KEFU_DB_URL and shows errors as
+a Chinese sentence (an instructor's kernel shows the traceback), in a lab that defaults to
+Simplified Chinese; the instructor
 then collects the submission through the formgrader and enrols a trainee with
 `nbgrader db student add` in the course service (gradebook and hub group). About 30-45 s.
 """
@@ -339,9 +341,17 @@ def test_instructor_and_trainee_each_see_their_part(hub):
         "print(bool(find_forbidden('这不归我管，你自己去问吧')))\n"
     ))
     assert out.split("\n")[:3] == [sys.prefix, f"{TRAINEE} False", "True"], out
+    # a trainee's kernel shows one Chinese sentence, not a traceback; the lab defaults to Chinese
+    from toolkit.trainee_errors import message_for
+
+    assert run_in_kernel(hub, trainee, f"/user/{TRAINEE}/", "sort_drill('x')").strip() == message_for(NameError)
+    plugin = "@jupyterlab/translation-extension:plugin"
+    settings = trainee.get(f"{hub.url}/user/{TRAINEE}/lab/api/settings/{plugin}", timeout=30).json()
+    assert settings["schema"]["properties"]["locale"]["default"] == "zh_CN"
 
     # ---- the instructor: formgrader in the course service, found through the course list
     lab = open_lab(hub, teacher, INSTRUCTOR)
+    assert "NameError" in run_in_kernel(hub, teacher, f"/user/{INSTRUCTOR}/", "sort_drill('x')")  # real tracebacks
     disabled = set(lab.get("disabledExtensions", []))
     assert "@jupyter/nbgrader:formgrader" in disabled  # the formgrader is the course service's
     assert not {"@jupyter/nbgrader:course-list", "@jupyter/nbgrader:assignment-list"} & disabled

@@ -144,3 +144,94 @@ def test_shared_store_warning_is_handed_out_once(store_path):
     assert message and message.startswith(WARNING_START)
     assert progress.take_warning() is None
     assert progress.attempts("fab")[0]["item"] == "a"
+
+
+# ----------------------------------------------------------------------------- mastery and FSRS
+
+DAY1 = datetime(2026, 12, 1, 9, 0)
+
+
+def _answer(store, module, n, correct=True, start=DAY1, item="i{}"):
+    from datetime import timedelta
+
+    for i in range(n):
+        store.record(module, item.format(i), "a", correct, at=start + timedelta(minutes=i))
+
+
+def test_one_correct_answer_is_not_mastery():
+    store = ProgressStore()
+    store.record("spin", "s-operator", "situation", True, at=DAY1)
+    skill = store.skills(DAY1)["spin"]
+    assert (skill.attempts, skill.correct, skill.rate, skill.recent_rate) == (1, 1, 1.0, 1.0)
+    assert not skill.mastered  # 100 % after one answer is not evidence
+
+
+def test_mastery_needs_enough_correct_answers_on_two_days():
+    from datetime import timedelta
+
+    store = ProgressStore()
+    _answer(store, "fab", 9, start=DAY1)  # nine right, all on one day
+    assert not store.skills(DAY1 + timedelta(hours=1))["fab"].mastered
+    _answer(store, "fab", 1, start=DAY1 + timedelta(days=1))  # one more, the next day
+    skill = store.skills(DAY1 + timedelta(days=1, hours=1))["fab"]
+    assert skill.days == 2 and skill.correct == 10 and skill.mastered
+    assert progress.MASTERY["min_correct"] == 5 and progress.MASTERY["min_days"] == 2
+
+
+def test_mastery_needs_recent_accuracy():
+    from datetime import timedelta
+
+    store = ProgressStore()
+    _answer(store, "questions", 6, start=DAY1)
+    _answer(store, "questions", 3, correct=False, start=DAY1 + timedelta(days=1))
+    skill = store.skills(DAY1 + timedelta(days=1, hours=1))["questions"]
+    assert skill.correct == 6 and skill.days == 1 and not skill.mastered
+    _answer(store, "questions", 6, start=DAY1 + timedelta(days=2), item="j{}")
+    skill = store.skills(DAY1 + timedelta(days=2, hours=1))["questions"]
+    # last 10: 1 right + 3 wrong + 6 right = 70 % < 80 %
+    assert skill.days == 2 and skill.recent_rate == 0.7 and not skill.mastered
+    _answer(store, "questions", 2, start=DAY1 + timedelta(days=2, hours=2), item="k{}")
+    assert store.skills(DAY1 + timedelta(days=2, hours=3))["questions"].mastered  # 90 %
+
+
+def test_fsrs_schedules_wrong_items_soon_and_right_items_later():
+    from datetime import timedelta
+
+    store = ProgressStore()
+    store.record("spin", "wrong", "x", False, at=DAY1)
+    store.record("spin", "right", "x", True, at=DAY1)
+    store.record("spin", "right", "x", True, at=DAY1 + timedelta(minutes=10))  # learnt: review in days
+    soon = DAY1 + timedelta(minutes=30)
+    assert [(m, i) for m, i, _ in store.due_items(soon)] == [("spin", "wrong")]
+    later = DAY1 + timedelta(days=30)
+    assert {i for _m, i, _due in store.due_items(later)} == {"wrong", "right"}
+    skill = store.skills(soon)["spin"]
+    assert skill.due_now == 1 and skill.next_due <= progress._aware(soon)
+
+
+def test_next_to_practise_puts_due_reviews_then_new_modules_first():
+    from datetime import timedelta
+
+    store = ProgressStore()
+    for module in (m for m in MODULES if m != "capstone"):  # all but the capstone, right twice: reviews in days
+        store.record(module, "x", "a", True, at=DAY1)
+        store.record(module, "x", "a", True, at=DAY1 + timedelta(minutes=10))
+    store.record("complaint_types", "y", "a", False, at=DAY1 + timedelta(minutes=20))  # due again soon
+    store.record("fab", "y", "a", False, at=DAY1 + timedelta(minutes=15))               # due even sooner
+    order = store.next_to_practise(DAY1 + timedelta(hours=1))
+    assert sorted(order) == sorted(MODULES)
+    assert order[:3] == ["fab", "complaint_types", "capstone"]  # due (most overdue first), then new
+    assert order[-1] != "capstone"
+
+
+def test_dashboard_states_the_rule_and_is_not_green_after_one_answer():
+    from toolkit.widgets import dashboard
+
+    progress.record("spin", "s-operator", "situation", True)
+    d = dashboard().drill
+    rule = d.rule.value
+    assert "至少答对 5 次" in rule and "2 天" in rule and "最近 10 次" in rule and "80%" in rule
+    row = d.frame.set_index("key").loc["spin"]
+    assert not row["mastered"] and row["掌握情况"] == "练习中" and row["最近正确率"] == 1.0
+    assert "已掌握" not in d.table.value
+    assert "（还没练过）" in d.suggestions.value  # nothing due yet: new modules next

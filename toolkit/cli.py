@@ -86,7 +86,18 @@ def _grade(args: argparse.Namespace) -> int:
     from .grading.parallel import grade, summary_table  # nbgrader: after the cheap checks
     _, note = backup(course.root, course.db_url)  # before the first write of this run
     print(note, file=sys.stderr)
-    outcomes = grade(course, args.assignment, workers=args.workers, progress=not args.quiet)
+    if args.watch:
+        from .grading.watch import Watcher
+
+        print(f"[watch] grading new submissions of {args.assignment} every {args.interval:g} s (Ctrl-C stops)",
+              flush=True)
+        try:
+            Watcher(course, args.assignment, workers=args.workers).run(interval=args.interval, passes=args.passes)
+        except KeyboardInterrupt:
+            pass
+        return 0
+    outcomes = grade(course, args.assignment, workers=args.workers, progress=not args.quiet,
+                     timeout=args.timeout)
     print(summary_table(outcomes))
     return 0
 
@@ -182,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment")
     p.add_argument("--workers", type=_positive_int, default=None, help="worker processes (default: number of cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds per submission before it is stopped and scored 0 (default 600, env KEFU_GRADE_TIMEOUT)")
+    p.add_argument("--watch", action="store_true",
+                   help="keep collecting from the exchange, grade each new or changed submission and release its feedback")
+    p.add_argument("--interval", type=float, default=2.0, help="with --watch: seconds between passes (default 2)")
+    p.add_argument("--passes", type=_positive_int, default=None, help="with --watch: stop after N passes")
 
     command("feedback", _feedback, "nbgrader generate_feedback for every trainee, hidden tests removed") \
         .add_argument("assignment")

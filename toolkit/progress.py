@@ -6,7 +6,14 @@ if the file is corrupt or cannot be written, the store switches to memory and ke
 warning for the trainee (``ProgressStore.warning``; :func:`take_warning` hands it out once, and
 the drill widgets show it).
 
-Module keys are ``kb.SKILLS + ("capstone", "voice")``. Import-light: sqlite3 and the standard library.
+Module keys are ``kb.SKILLS + ("capstone", "voice")``. Import-light: sqlite3 and the standard library
+(the ``fsrs`` scheduler is imported when a schedule is asked for).
+
+Mastery needs evidence (:data:`MASTERY`, :func:`skills`): a module counts as mastered only after
+enough correct answers, given on more than one day, with a high recent accuracy, never after one
+lucky answer. What to practise next (:func:`next_to_practise`, :func:`due_items`) comes from the
+FSRS spaced-repetition scheduler (the ``fsrs`` package): every drill item is a card, every
+attempt a review (correct = Good, wrong = Again), replayed in order from the store.
 """
 
 from __future__ import annotations
@@ -15,18 +22,22 @@ import os
 import sqlite3
 import threading
 from contextlib import closing
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from .kb import SKILLS
 
 __all__ = [
     "MODULES", "ProgressStore", "default_path", "get_store", "record", "attempts", "mastery",
-    "next_to_practise", "take_warning",
+    "next_to_practise", "take_warning", "MASTERY", "Skill", "skills", "due_items",
 ]
 
 MODULES: tuple[str, ...] = (*SKILLS, "capstone", "voice")  # voice: the voice drill (toolkit.widgets.voice)
 ENV_VAR = "KEFU_PROGRESS"
+# A module is mastered with at least `min_correct` correct answers, given on at least `min_days`
+# different days, and at least `min_recent_rate` correct among the last `recent` attempts.
+MASTERY = {"min_correct": 5, "min_days": 2, "recent": 10, "min_recent_rate": 0.8}
 WARNING = "学习记录无法保存（{reason}），练习仍可继续，但这次的成绩不会被记住。"
 
 _SCHEMA = """
@@ -122,11 +133,12 @@ class ProgressStore:
             self._warning_taken = True
             return self.warning
 
-    def record(self, module: str, item: str, answer, correct: bool, seconds: float | None = None) -> None:
-        """Store one attempt. ``module`` must be one of :data:`MODULES`."""
+    def record(self, module: str, item: str, answer, correct: bool, seconds: float | None = None,
+               at: datetime | None = None) -> None:
+        """Store one attempt (``at``: when, default now). ``module`` must be one of :data:`MODULES`."""
         if module not in MODULES:
             raise ValueError(f"未知的练习模块 {module!r}(module must be one of {', '.join(MODULES)})")
-        at = datetime.now().isoformat(timespec="seconds")
+        at = (at or datetime.now()).isoformat(timespec="seconds")
         answer = None if answer is None else str(answer)
         secs = None if seconds is None else float(seconds)
         self._run(
@@ -150,14 +162,87 @@ class ProgressStore:
             out[module] = {"attempts": n, "correct": c, "rate": c / n if n else 0.0}
         return out
 
-    def next_to_practise(self) -> list[str]:
-        """Modules to practise next: never practised first, then lowest rate, then fewest attempts."""
-        stats = self.mastery()
+    def skills(self, now: datetime | None = None) -> dict[str, "Skill"]:
+        """Per module (all of :data:`MODULES`): the evidence, whether it is mastered, what is due."""
+        now = _aware(now or datetime.now())
+        history = self.attempts()
+        by_module: dict[str, list[dict]] = {m: [] for m in MODULES}
+        for row in history:
+            by_module.setdefault(row["module"], []).append(row)
+        cards = _cards(history)
+        out = {}
+        for module, rows in by_module.items():
+            correct = sum(r["correct"] for r in rows)
+            recent = rows[-MASTERY["recent"]:]
+            recent_rate = sum(r["correct"] for r in recent) / len(recent) if recent else 0.0
+            days = len({r["at"][:10] for r in rows if r["correct"]})
+            mastered = (correct >= MASTERY["min_correct"] and days >= MASTERY["min_days"]
+                        and recent_rate >= MASTERY["min_recent_rate"])
+            dues = sorted(card.due for (m, _), card in cards.items() if m == module)
+            out[module] = Skill(module, len(rows), correct, correct / len(rows) if rows else 0.0, recent_rate,
+                                days, mastered, sum(d <= now for d in dues), dues[0] if dues else None)
+        return out
+
+    def due_items(self, now: datetime | None = None) -> list[tuple[str, str, datetime]]:
+        """(module, item, due) of every practised item whose FSRS review is due by ``now``, most
+        overdue first."""
+        now = _aware(now or datetime.now())
+        due = [(m, item, card.due) for (m, item), card in _cards(self.attempts()).items() if card.due <= now]
+        return sorted(due, key=lambda x: x[2])
+
+    def next_to_practise(self, now: datetime | None = None) -> list[str]:
+        """Every module, what to practise first at the front: modules with FSRS reviews due (the
+        most overdue first), then modules never practised (in course order), then the others by
+        their next review date."""
+        stats = self.skills(now)
         order = {m: i for i, m in enumerate(MODULES)}
-        return sorted(
-            (m for m in stats if m in order),
-            key=lambda m: (stats[m]["attempts"] > 0, stats[m]["rate"], stats[m]["attempts"], order[m]),
-        )
+
+        def key(m: str):
+            s = stats[m]
+            if s.due_now:
+                return (0, s.next_due.timestamp(), order[m])
+            if not s.attempts:
+                return (1, 0.0, order[m])
+            return (2, s.next_due.timestamp() if s.next_due else 0.0, order[m])
+
+        return sorted(MODULES, key=key)
+
+
+@dataclass(frozen=True)
+class Skill:
+    """One module's evidence: ``rate`` over all attempts, ``recent_rate`` over the last
+    ``MASTERY["recent"]``, ``days`` with a correct answer, ``mastered`` by :data:`MASTERY`,
+    ``due_now`` items due for review and the ``next_due`` review (FSRS), None if unpractised."""
+
+    module: str
+    attempts: int
+    correct: int
+    rate: float
+    recent_rate: float
+    days: int
+    mastered: bool
+    due_now: int
+    next_due: datetime | None
+
+
+def _aware(moment: datetime) -> datetime:
+    """Attempts are stored in local time without an offset; FSRS works in aware UTC."""
+    return (moment if moment.tzinfo else moment.astimezone()).astimezone(timezone.utc)
+
+
+def _cards(rows: list[dict]) -> dict:
+    """(module, item) -> fsrs.Card after replaying every attempt in order (fuzzing off: the same
+    history always gives the same schedule)."""
+    from fsrs import Card, Rating, Scheduler
+
+    scheduler = Scheduler(enable_fuzzing=False)
+    cards: dict = {}
+    for row in rows:
+        key = (row["module"], row["item"])
+        card = cards.get(key) or Card()
+        at = _aware(datetime.fromisoformat(row["at"]))
+        cards[key], _log = scheduler.review_card(card, Rating.Good if row["correct"] else Rating.Again, at)
+    return cards
 
 
 # ---------------------------------------------------------------------- module-level store
@@ -176,9 +261,10 @@ def get_store() -> ProgressStore:
         return store
 
 
-def record(module: str, item: str, answer, correct: bool, seconds: float | None = None) -> None:
+def record(module: str, item: str, answer, correct: bool, seconds: float | None = None,
+           at: datetime | None = None) -> None:
     """Store one attempt in the shared store (see :meth:`ProgressStore.record`)."""
-    get_store().record(module, item, answer, correct, seconds)
+    get_store().record(module, item, answer, correct, seconds, at)
 
 
 def attempts(module: str | None = None) -> list[dict]:
@@ -189,8 +275,16 @@ def mastery() -> dict[str, dict]:
     return get_store().mastery()
 
 
-def next_to_practise() -> list[str]:
-    return get_store().next_to_practise()
+def next_to_practise(now: datetime | None = None) -> list[str]:
+    return get_store().next_to_practise(now)
+
+
+def skills(now: datetime | None = None) -> dict[str, Skill]:
+    return get_store().skills(now)
+
+
+def due_items(now: datetime | None = None) -> list[tuple[str, str, datetime]]:
+    return get_store().due_items(now)
 
 
 def take_warning() -> str | None:

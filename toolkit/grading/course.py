@@ -44,16 +44,27 @@ class Course:
     def assignments(self) -> list[str]:
         return sorted(p.name for p in (self.root / "source").iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
-    def timestamp(self, assignment: str, student: str) -> datetime | None:
-        path = self.root / "submitted" / student / assignment / "timestamp.txt"
-        if not path.is_file():
+    def timestamp(self, assignment: str, student: str, folder: Path | None = None) -> datetime | None:
+        """The submission's timestamp.txt (read from ``folder``, a checked copy, when given)."""
+        path = (folder or self.root / "submitted" / student / assignment) / "timestamp.txt"
+        if path.is_symlink() or not path.is_file():
             return None
         from nbgrader.utils import parse_utc
 
         try:
-            return parse_utc(path.read_text().strip())
+            return parse_utc(path.read_text()[:200].strip())
         except Exception:
             return None
+
+    def collect_notes(self, assignment: str, student: str) -> list[str]:
+        """What ``nbgrader collect`` refused from this submission (written by OwnerCheckedCollect)."""
+        path = self.root / "submitted" / student / collect_notes_name(assignment)
+        try:  # a file of the instructor's own making, but never followed if it is a link
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return []
+        with os.fdopen(fd, encoding="utf-8", errors="replace") as fh:
+            return [f"at collect: {line.rstrip()}" for line in fh.read(100_000).splitlines() if line.strip()]
 
     def sanitiser_notes(self, assignment: str, student: str) -> list[str]:
         """What the sanitiser removed from this trainee's autograded notebooks."""
@@ -64,29 +75,6 @@ class Course:
             except (OSError, ValueError, KeyError):
                 continue
             notes += [f"code removed: {line}" for line in removed]
-        return notes
-
-    def tampering(self, assignment: str, student: str) -> list[str]:
-        """Read-only or test cells the trainee edited or retyped (nbgrader restores them)."""
-        import nbformat
-
-        notes = []
-        for path in self.submitted_notebooks(assignment, student):
-            release = self.root / "release" / assignment / path.name
-            try:
-                submitted = nbformat.read(path, as_version=4)
-                original = nbformat.read(release, as_version=4)
-            except Exception:
-                continue
-            locked = {c.metadata.nbgrader.grade_id: c for c in original.cells
-                      if c.metadata.get("nbgrader", {}).get("locked")}
-            for cell in submitted.cells:
-                grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-                if grade_id in locked:
-                    if cell.cell_type != locked[grade_id].cell_type:
-                        notes.append(f"retyped read-only cell {grade_id} (restored)")
-                    elif cell.source != locked[grade_id].source:
-                        notes.append(f"edited read-only cell {grade_id} (restored)")
         return notes
 
     # ------------------------------------------------------------------ nbgrader
@@ -155,6 +143,95 @@ class Course:
                     template.update_or_create_submission(assignment, submission.student_id,
                                                          extension=submission.extension)
         return db_path
+
+
+def collect_notes_name(assignment: str) -> str:
+    """Where collect notes what it refused: next to submitted/<trainee>/<assignment>/, not inside it
+    (nbgrader would copy it into autograded/), hidden from nbgrader's ``*`` globs."""
+    return f".kefu-collect-{assignment}.txt"
+
+
+# nbgrader metadata a trainee may not change; nbgrader itself restores cell type, locked, points
+# and locked sources, but a changed grade/solution/task flag makes it fail the whole notebook.
+_FLAGS = ("grade", "solution", "locked", "task", "points")
+
+
+def _role(meta: dict) -> str:
+    if meta.get("task"):
+        return "task cell"
+    if meta.get("solution"):
+        return "hand-graded answer" if meta.get("grade") else "answer cell"
+    if meta.get("grade"):
+        return "test cell"
+    return "read-only cell"
+
+
+def _value(value) -> str:
+    from .safe_files import printable
+
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return printable(repr(value) if isinstance(value, str) else str(value), 40)
+
+
+def describe_tampering(submitted, original) -> list[str]:
+    """Notes on every nbgrader cell of ``submitted`` that differs from the released ``original``."""
+    from .safe_files import printable
+
+    reference = {c.metadata.nbgrader.grade_id: c for c in original.cells
+                 if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
+    notes = []
+    for cell in submitted.cells:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if not isinstance(meta, dict) or not meta.get("grade_id"):
+            continue
+        grade_id = meta["grade_id"]
+        shown = printable(str(grade_id), 60)
+        if grade_id not in reference:
+            notes.append(f"cell {shown} is not in the assignment: nbgrader metadata ignored")
+            continue
+        cell_ref = reference[grade_id]
+        ref_meta = cell_ref.metadata.nbgrader
+        role = _role(ref_meta)
+        if cell.get("cell_type") != cell_ref.cell_type:
+            notes.append(f"cell type of {role} {shown} changed: {cell_ref.cell_type} -> "
+                         f"{printable(str(cell.get('cell_type')), 20)} (restored)")
+        elif ref_meta.get("locked") and cell.get("source") != cell_ref.source:
+            notes.append(f"{role} {shown} edited (restored)")
+        changed = [f"{key} of {shown} {_value(ref_meta.get(key, False))} -> {_value(meta.get(key, False))}"
+                   for key in _FLAGS if _differs(ref_meta.get(key, False), meta.get(key, False))]
+        if changed:
+            notes.append(f"nbgrader metadata changed: {', '.join(changed)} (restored)")
+    return notes
+
+
+def _differs(a, b) -> bool:
+    try:
+        return float(a) != float(b)
+    except (TypeError, ValueError):
+        return a != b
+
+
+def restore_metadata(submitted, original) -> bool:
+    """Put back the released nbgrader flags of every known cell; True if anything changed.
+
+    nbgrader restores the rest itself (cell type, locked, points, locked sources).
+    """
+    reference = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader for c in original.cells
+                 if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
+    changed = False
+    for cell in submitted.cells:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if isinstance(meta, dict) and meta.get("grade_id") in reference:
+            ref = reference[meta["grade_id"]]
+            for key in ("grade", "solution", "task", "points"):
+                if key in ref and meta.get(key) != ref[key] or key not in ref and key in meta:
+                    if key in ref:
+                        meta[key] = ref[key]
+                    else:
+                        del meta[key]
+                    changed = True
+    return changed
 
 
 def find_root(start: Path | None = None) -> Path:

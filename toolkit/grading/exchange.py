@@ -15,7 +15,10 @@ exchange folder (``release_assignment``, ``fetch_assignment``, ``submit``, ``col
   ``c.AssignLatePenalties.plugin_class = "toolkit.grading.exchange.DailyLatePenalty"``.
 - ``OwnerCheckedCollect`` — nbgrader's ``collect``, but a submission whose files are not owned
   by the trainee it names is refused (nbgrader only logs "cheating attempt?" and collects it,
-  so ``nbgrader submit --student OTHER`` would replace another trainee's work). Enabled with
+  so ``nbgrader submit --student OTHER`` would replace another trainee's work), and nothing a
+  trainee links to is ever read: symlinks, FIFOs, devices and hard links to files outside the
+  submission are refused (``safe_files``), logged, and noted in
+  ``submitted/<trainee>/.kefu-collect-<assignment>.txt`` for ``kefu grade``'s summary. Enabled with
   ``c.ExchangeFactory.collect = "toolkit.grading.exchange.OwnerCheckedCollect"``.
 
 See docs/exchange.md for the whole round trip, permissions included.
@@ -37,7 +40,8 @@ from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.plugins import LateSubmissionPlugin
 from traitlets import Float
 
-from .course import Course
+from .course import Course, collect_notes_name
+from .safe_files import UnsafeSubmission, copy_submission, printable
 
 SCHEDULE_FILE = "schedule.toml"
 
@@ -83,9 +87,19 @@ def _owner(path: str) -> str | None:
     import pwd
 
     try:
-        return pwd.getpwuid(os.stat(path).st_uid).pw_name
+        return pwd.getpwuid(os.lstat(path).st_uid).pw_name  # the entry itself, never a link target
     except KeyError:  # a uid without an account
         return None
+
+
+def _write_notes(path: Path, lines: list[str]) -> None:
+    """Replace (or remove) the collect notes kefu grade shows for this submission."""
+    if path.is_symlink() or path.exists():
+        path.unlink()
+    if lines:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("".join(line + "\n" for line in lines))
 
 
 class OwnerCheckedCollect(ExchangeCollect):
@@ -108,6 +122,33 @@ class OwnerCheckedCollect(ExchangeCollect):
                                record["filename"], record["username"], owner or "an unknown account")
         # nbgrader's rule on what is left: the latest, or the latest before the due date if asked
         self.src_records = [self._choose(self._sort_by_timestamp(records)) for records in honest.values()]
+
+    def do_copy(self, src, dest, log=None):
+        """nbgrader's copy of one submission, without following the trainee's links.
+
+        nbgrader's copytree reads symlinks' targets with the instructor's rights (/etc/shadow,
+        the course's source/); here links, FIFOs, devices and hard links to files outside the
+        submission are refused and noted next to the collected folder (see safe_files).
+        """
+        student = Path(dest).parent.name
+        notes = Path(dest).parent / collect_notes_name(self.coursedir.assignment_id)
+        try:
+            refused = copy_submission(src, dest, exclude=self.coursedir.ignore, include=self.coursedir.include,
+                                      max_file_size=int(1000 * self.coursedir.max_file_size),
+                                      max_total_size=int(1000 * self.coursedir.max_dir_size))
+        except UnsafeSubmission as exc:
+            self.log.error("Refused the submission of %s: %s", printable(student), exc)
+            _write_notes(notes, [f"submission refused: {exc}"])
+            return
+        for entry in refused:
+            self.log.warning("Refused in %s's submission: %s", printable(student), entry)
+        _write_notes(notes, [str(entry) for entry in refused])
+        if self.coursedir.groupshared:  # nbgrader's group permissions, as its own do_copy sets them
+            for folder, _, files in os.walk(dest):
+                os.chmod(folder, (os.stat(folder).st_mode | 0o2770) & 0o2777)
+                for name in files:
+                    path = os.path.join(folder, name)
+                    os.chmod(path, (os.stat(path).st_mode | 0o660) & 0o777)
 
     def _choose(self, records: list[dict]) -> dict:
         if self.duedate is not None and self.before_duedate:

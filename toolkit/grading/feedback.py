@@ -59,12 +59,14 @@ def _move_into_place(scratch: Path, feedback: Path, assignment: str) -> list[str
     return moved
 
 
-def generate(course: Course, assignment: str) -> list[Path]:
+def generate(course: Course, assignment: str, student: str | None = None) -> list[Path]:
+    """Feedback pages for every graded trainee (or one ``student``), moved into feedback/ only once written."""
     _check_config(course)
     feedback = course.root / course.config.CourseDirectory.get("feedback_directory", "feedback")
     scratch = Path(tempfile.mkdtemp(prefix=".kefu-feedback-", dir=course.root))  # same file system: rename
     try:
-        result = course.api(feedback_directory=scratch.name).generate_feedback(assignment, force=True)
+        result = course.api(feedback_directory=scratch.name).generate_feedback(assignment, student_id=student,
+                                                                               force=True)
         moved = _move_into_place(scratch, feedback, assignment)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -103,6 +103,9 @@ def configure(c) -> None:
     sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
     sanitize.insert(sanitize.index(OverwriteCells) + 1, StripTraineeCode)
     sanitize.insert(sanitize.index(DeduplicateIds) + 1, ForgetDuplicates)
+    from .refuse_links import RefuseLinkedFiles  # plain autograde: no grading through a trainee's links
+
+    sanitize.insert(0, RefuseLinkedFiles)
     c.Autograde.sanitize_preprocessors = sanitize
     # Answers are data after the sanitiser, so no kernel is needed to run the instructor's tests;
     # KEFU_EXECUTOR=kernel keeps nbgrader's own Execute (a kernel per submission).

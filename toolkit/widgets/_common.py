@@ -226,7 +226,11 @@ class Drill:
         except Exception as exc:  # noqa: BLE001 - trainees must not see tracebacks
             if self.raise_errors:
                 raise
-            self.feedback.value = prompt(t("reply", "check_error", message=exc))
+            # What to do, in Chinese; the exception itself goes to the server log, not the page.
+            from ..trainee_errors import log_exception
+
+            log_exception(exc)
+            self.feedback.value = prompt(t("errors", "drill"))
 
 
 def dropdown(options, placeholder: bool = True) -> w.Dropdown:

@@ -1,5 +1,6 @@
 """nbgrader settings shared by every server the kefu-lab hub starts (trainees, instructors and
-the course service). hub/jupyterhub_config.py puts this folder on JUPYTER_CONFIG_PATH.
+the course service), and by the one-machine course of scripts/start.sh. hub/jupyterhub_config.py
+and scripts/start.sh put this folder on JUPYTER_CONFIG_PATH.
 
 The course's own settings (course_id, root, gradebook, sanitiser) stay in the course folder's
 nbgrader_config.py, which the course service loads from its working directory.
@@ -17,9 +18,11 @@ c = get_config()  # noqa: F821 - provided by nbgrader/traitlets
 c.Exchange.root = os.environ.get("KEFU_EXCHANGE_ROOT", "/srv/nbgrader/exchange")
 # Fetched assignments land in ~/<course_id>/<assignment>, so several courses never collide.
 c.Exchange.path_includes_course = True
-# Ask JupyterHub which courses a user belongs to: groups nbgrader-<course> (trainees) and
+# Under JupyterHub, ask it which courses a user belongs to: groups nbgrader-<course> (trainees) and
 # formgrade-<course> (instructors). A trainee lists, fetches and submits only those courses.
-c.Authenticator.plugin_class = JupyterHubAuthPlugin
+# On one machine (scripts/start.sh) there is no hub: nbgrader's default, every course of the exchange.
+if os.environ.get("JUPYTERHUB_API_TOKEN"):
+    c.Authenticator.plugin_class = JupyterHubAuthPlugin
 
 # A submission is named after the hub user, not the Unix account the server happens to run as
 # (nbgrader would otherwise use the process's account: `jovyan` on Kubernetes, the hub's own
