@@ -220,3 +220,11 @@ def test_no_answer_key_is_shown_before_the_trainee_plays():
     assert "mood_delta" not in before and '["choice"]' not in before and "['choice']" not in before
     replies = [c["text"] for n in kb.load("capstone")["node"] for c in n["choice"]]
     assert [r for r in replies if len(r) >= 8 and r.replace("{recap}", "") in before] == []
+
+
+def test_free_call_accepts_traditional_and_full_width_input():
+    call = Call(FREE_CALLS[0])
+    step = call.say("很抱歉給您添麻煩了，我現在就幫您查一下這兩筆扣款，請問您方便告訴我卡號的後四位嗎？")
+    assert step["outcome"] == "good"
+    call.say("謝謝您。我核實到這兩筆確實是重複扣款，我現在就為您提交退款申請，多扣的１２８０元會在３個工作日內退回您的卡裡。")
+    assert "３個工作日內退回您的卡裡" in call.promises

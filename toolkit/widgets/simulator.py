@@ -91,12 +91,11 @@ _CLAUSE = re.compile(r"[^,.;!?，。；！？]+")
 
 def promises_in(text: str) -> list[str]:
     """The clauses of a typed reply that promise something by a time (我会…今天…, …2小时内…)."""
-    norm = normalize(text)
     out = []
-    for m in _CLAUSE.finditer(norm):
-        clause = m.group().strip()
-        if _act("when").search(clause) and not clause.endswith(("吗", "呢")) and len(clause) >= 4:
-            out.append(text[m.start():m.end()].strip())
+    for m in _CLAUSE.finditer(text):  # clauses of what the trainee typed, judged in normalised form
+        clause, norm = m.group().strip(), normalize(m.group()).strip()
+        if _act("when").search(norm) and not norm.endswith(("吗", "呢")) and len(norm) >= 4:
+            out.append(clause)
     return out
 
 
