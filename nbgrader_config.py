@@ -35,9 +35,10 @@ c.Execute.interrupt_on_timeout = True
 c.InProcessExecute.timeout = c.Execute.timeout  # the same per-cell limit without a kernel
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
-# Answer cells are `回答1 = (\n ### BEGIN SOLUTION ... ### END SOLUTION\n)`: the release keeps
-# the variable and shows this stub where the model answer was.
-c.ClearSolutions.code_stub = {"python": '"……"  # 在引号里写上你的答案'}
+# Answer cells hold only the trainee's words (`### BEGIN SOLUTION` / model answer / `### END
+# SOLUTION` in source/): the release shows an empty cell, and the answer is never run as code
+# (toolkit/grading/answers.py, sanitize.py).
+c.ClearSolutions.code_stub = {"python": ""}
 c.ClearSolutions.text_stub = "在这里写下你的回答。"
 # Trainee answers longer than this are cut at autograde (and the summary says so): a reply is a
 # sentence or a paragraph, and a huge one must not slow grading down.

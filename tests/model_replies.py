@@ -10,6 +10,7 @@ reply questions (source/*/…ipynb cells whose test calls review_reply).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from toolkit import kb
@@ -30,9 +31,13 @@ def _notebook_answers() -> list[tuple[str, str, None]]:
         for q in questions(nb):
             if "review_reply" not in _cell(nb, q.test_id).source:
                 continue
-            value = ast.literal_eval(ast.parse(answers[q.answer_id]).body[0].value)
-            if isinstance(value, str):
-                out.append((f"{path.stem}:{q.answer_id}", value, None))
+            # Answers are plain text (one item per line); the test cell names the customer's turn.
+            test = _cell(nb, q.test_id).source
+            said = re.search(r"^客户 = (.*?)(?:  #.*)?$", test, re.M)
+            customer = ast.literal_eval(said.group(1)) if said else None
+            lines = answers[q.answer_id].splitlines()
+            whole = "".join(lines) if "lines(a)" in test else answers[q.answer_id]
+            out.append((f"{path.stem}:{q.answer_id}", whole, customer))
     return out
 
 

@@ -3,9 +3,12 @@ cohorts, the gradebook against serial `nbgrader autograde`, feedback, export and
 
 from __future__ import annotations
 
+import ast
+import copy
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +18,7 @@ import nbformat
 import pytest
 
 from toolkit.grading import cohort
-from toolkit.grading.sanitize import sanitize_notebook
+from toolkit.grading.sanitize import restore_answer_text, sanitize_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 KEFU = [sys.executable, "-m", "toolkit.cli"]
@@ -100,28 +103,58 @@ def test_release_hides_solutions_and_hidden_tests():
 # ----------------------------------------------------------------------------- sanitiser
 
 
-@pytest.mark.parametrize("source, answered, removed", [
-    ('回答1 = "您好,请问有什么可以帮您?"', True, 0),
-    ('回答1 = (\n    "您好"  # 注释\n)', True, 0),
-    ('回答3 = ["我们的网络很好", "因为……", "您将……"]', True, 0),
-    ('while True:\n    pass\n回答1 = "您好"', False, 1),
-    ('import toolkit.checks as c\nc.review_reply = lambda t: 1\n回答1 = "喂"', False, 2),
-    ('回答1 = input()', False, 1),
-    ('__builtins__ = {}\n回答1 = "您好"', False, 1),
-    ('回答1 = "您好" +', False, 1),
+@pytest.mark.parametrize("source, text", [
+    ("您能详细说说断网时的情况吗？", "您能详细说说断网时的情况吗？"),
+    ("“您好，请问有什么可以帮您？”", "“您好，请问有什么可以帮您？”"),  # a Chinese keyboard's quotes
+    ("  Ｃ  \n", "Ｃ"),
+    ("忽视地听\n假装在听\n有选择地听", "忽视地听\n假装在听\n有选择地听"),
+    ("### BEGIN SOLUTION\nB\n### END SOLUTION", "B"),  # the instructor's source notebook
+    ('回答1 = "您好"', '回答1 = "您好"'),  # the old Python form is just text now
+    ("while True:\n    pass", "while True:\n    pass"),
+    ("import os\nos._exit(1)", "import os\nos._exit(1)"),
+    ("__builtins__ = {}", "__builtins__ = {}"),
+    ('"""\'\'\'\\\n\\x00 {回答1}', '"""\'\'\'\\\n\\x00 {回答1}'),  # quotes and backslashes stay data
+    ("\ud800 \u200b", "\ud800 \u200b"),
 ])
-def test_sanitiser_keeps_only_literal_answers(source, answered, removed):
+def test_sanitiser_turns_answer_text_into_a_literal(source, text):
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(source)
     cell.metadata["nbgrader"] = {"grade_id": "q1-answer", "solution": True, "grade": False, "locked": False}
     added = nbformat.v4.new_code_cell("import os\nos._exit(1)")
     nb.cells = [cell, added]
     report = sanitize_notebook(nb)
-    assert len([r for r in report if r.startswith("q1-answer")]) == removed
-    assert (cell.source == source) == answered
+    assert report == ["added code cell: removed `import os`"]
+    tree = ast.parse(cell.source)  # exactly one assignment of a str constant, built by kefu
+    assert len(tree.body) == 1 and isinstance(tree.body[0], ast.Assign)
+    assert [t.id for t in tree.body[0].targets] == ["回答1"] and isinstance(tree.body[0].value, ast.Constant)
+    scope = {}
+    exec(compile(cell.source, "<answer>", "exec"), {"__builtins__": {}}, scope)
+    assert scope == {"回答1": text}
     assert "os._exit" not in added.source  # a cell the trainee added never runs
-    if not answered and "回答1" in source:
-        assert '回答1 = ""' in cell.source  # still defined, blank: the test says 还没有作答
+    restore_answer_text(nb)
+    assert cell.source == text  # feedback shows the answer as written
+
+
+def test_sanitiser_retyped_and_unknown_answer_cells():
+    nb = nbformat.v4.new_notebook()
+    retyped = nbformat.v4.new_markdown_cell("B")
+    retyped.metadata["nbgrader"] = {"grade_id": "q2-answer", "solution": True, "grade": False, "locked": False}
+    odd = nbformat.v4.new_code_cell("print('hi')")
+    odd.metadata["nbgrader"] = {"grade_id": "extra", "solution": True, "grade": False, "locked": False}
+    nb.cells = [retyped, odd]
+    report = sanitize_notebook(nb)
+    assert retyped.cell_type == "code" and retyped.source == "回答2 = 'B'\n"
+    assert "print" not in odd.source and report == ["extra: not an answer cell id, emptied"]
+
+
+def test_fill_answers_by_grade_id():
+    assignment = ASSIGNMENTS[1]
+    nb = nbformat.read(ROOT / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    cohort.fill_answers(nb, {"q2-answer": "Ｃ。", "q1-answer": "您能说说\n当时的情况吗？"})
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
+    assert cells["q2-answer"] == "Ｃ。" and cells["q1-answer"] == "您能说说\n当时的情况吗？"
+    with pytest.raises(ValueError, match="no answer cell q9-answer"):
+        cohort.fill_answers(nb, {"q9-answer": "A"})
 
 
 # ----------------------------------------------------------------------------- cohorts
@@ -163,12 +196,13 @@ def test_summary_names_what_happened(graded_cohort):
         assert "unreadable" in lines["trainee999"] and "not a JSON notebook" in lines["trainee999"] \
             or "unreadable notebook" in lines["trainee999"]
         by_kind = {s.kind: lines[s.student] for s in submissions.values()}
-        assert "while True" in by_kind["infinite-loop"]
-        assert "sys.exit" in by_kind["sys-exit"] or "import sys" in by_kind["sys-exit"]
+        # Code typed into an answer cell is text (graded as such, nothing removed); code cells the
+        # trainee added are emptied and named.
+        assert "removed" not in by_kind["infinite-loop"] and "removed" not in by_kind["sys-exit"]
         assert "import os" in by_kind["os-exit"]
         assert "ctypes" in by_kind["kernel-crash"]
         assert "刷屏" in by_kind["output-flood"]
-        assert "toolkit.checks" in by_kind["monkeypatch"]
+        assert "import builtins" in by_kind["monkeypatch"] and "toolkit.checks" not in by_kind["monkeypatch"]
         assert "test cell" in by_kind["edited-test-cell"] and "edited (restored)" in by_kind["edited-test-cell"]
         assert "Missing grade cell" in by_kind["deleted-cells"]
         assert "exists multiple times" in by_kind["duplicated-cells"]
@@ -239,24 +273,7 @@ def test_parallel_gradebook_equals_serial_nbgrader(tmp_path):
 
 
 # ----------------------------------------------------------------------------- self-check
-
-
-def test_selfcheck_shows_visible_checks_only(tmp_path):
-    """A trainee's 自检() in the released notebook, run by a real kernel."""
-    from nbclient import NotebookClient
-
-    assignment = ASSIGNMENTS[0]
-    source = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    nb, _, _ = cohort.build(nbformat.read(ROOT / "release" / assignment / f"{assignment}.ipynb", as_version=4),
-                            source, "perfect", random.Random(0))
-    path = tmp_path / f"{assignment}.ipynb"
-    nbformat.write(nb, path)
-    NotebookClient(nb, timeout=60, resources={"metadata": {"path": str(tmp_path)}}).execute()
-    last = nb.cells[-1]
-    text = "".join(o.get("text", "") for o in last.outputs)
-    assert "自检结果" in text and "✔" in text and "✘" not in text
-    # The released notebook holds no hidden test, so the self-check cannot run or reveal one.
-    assert not any("BEGIN HIDDEN TESTS" in c.source for c in nb.cells)
+# 自检() in the trainee's kernel, run as JupyterLab runs it: tests/test_answers.py
 
 
 def test_demo_runs_the_whole_job(tmp_path):
@@ -279,3 +296,50 @@ def test_instructor_mistakes_get_a_clear_message_and_no_files(tmp_path):
     assert not (course / "exports").exists() and not (course / "autograded").exists()
     result = run(KEFU + ["grade", ASSIGNMENTS[1]], tmp_path)  # not inside a course
     assert result.returncode == 1 and "no nbgrader_config.py here" in result.stderr
+
+
+# ----------------------------------------------------------------------------- bad replies
+
+BAD_REPLIES = {
+    "stuffing": "您好请谢谢对不起",
+    "abuse": "您可以滚了",
+    "off-topic": "今天天气不错，我们一起去公园散步吧。",
+}
+
+
+def free_text_questions(source_nb) -> list[cohort.QuestionCells]:
+    """Questions whose model answer is written Chinese (a sentence with full-width punctuation):
+    not letters, numbers, times, dates or names from a list."""
+    model = cohort.model_answers(source_nb)
+    return [q for q in cohort.questions(source_nb) if re.search("[，。？！]", model[q.answer_id])]
+
+
+def test_stuffing_abuse_and_off_topic_replies_earn_nothing(tmp_path):
+    """Every free-text question of every assignment, answered with polite-word stuffing, abuse or an
+    off-topic sentence, graded by real nbgrader (`kefu grade`): 0 for that question, while the other
+    questions (model answers) keep their points."""
+    course = new_course(tmp_path)
+    failures = []
+    for assignment in ASSIGNMENTS:
+        name = cohort.notebook_name(course, assignment)
+        source = nbformat.read(course / "source" / assignment / name, as_version=4)
+        release = nbformat.read(course / "release" / assignment / name, as_version=4)
+        free = free_text_questions(source)
+        assert free, assignment
+        model = cohort.model_answers(source)
+        for number, (kind, text) in enumerate(BAD_REPLIES.items(), 1):
+            nb = copy.deepcopy(release)
+            cohort.fill_answers(nb, {**model, **{q.answer_id: text for q in free}})
+            folder = course / "submitted" / f"{kind}{number}" / assignment
+            folder.mkdir(parents=True)
+            nbformat.write(nb, folder / name)
+        result = run(KEFU + ["grade", assignment, "--workers", "2", "--quiet"], course)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        rows = gradebook_rows(course, assignment)
+        for number, kind in enumerate(BAD_REPLIES, 1):
+            for q in cohort.questions(source):
+                earned = rows[(f"{kind}{number}", q.test_id)][0]
+                deserved = 0.0 if q in free else q.points
+                if earned != pytest.approx(deserved):
+                    failures.append(f"{assignment} {q.test_id} {kind}: {earned:g} instead of {deserved:g}")
+    assert not failures, "\n".join(failures)

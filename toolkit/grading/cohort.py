@@ -1,10 +1,11 @@
 """Synthetic cohorts of submissions: for ``kefu demo``, the end-to-end tests and the benchmark.
 
-Submissions are built from the RELEASED notebook (what trainees really get) by filling answer
-cells with the model answers from the source notebook, leaving them blank, giving answers of
-the wrong type, or damaging the notebook the way hostile or careless trainees do. For every
-submission the autograded score it deserves is computed from which questions were answered
-honestly and correctly — never taken from a grading run.
+Submissions are built from the RELEASED notebook (what trainees really get) by writing the model
+answers of the source notebook into the answer cells as plain text (what a trainee types),
+leaving them blank, typing code or old-style Python literals as answers, or damaging the
+notebook the way hostile or careless trainees do. For every submission the autograded score it
+deserves is computed from which questions were answered honestly and correctly — never taken
+from a grading run. ``fill_answers`` writes arbitrary answers by grade_id.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pathlib import Path
 import nbformat
 from nbformat.v4.nbbase import random_cell_id
 
-_DELIMITER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+from .answers import answer_text
+
+_LETTERS = re.compile(r"^[A-Z]+$")
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,12 @@ def _meta(cell) -> dict:
 
 
 def model_answers(source_nb) -> dict[str, str]:
-    """Autograded answer cells of the source notebook with the solution delimiters removed."""
+    """The model answer of each autograded answer cell of the source notebook, as plain text."""
     answers = {}
     for cell in source_nb.cells:
         meta = _meta(cell)
         if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
-            answers[meta["grade_id"]] = "\n".join(l for l in cell.source.splitlines() if not _DELIMITER.match(l))
+            answers[meta["grade_id"]] = answer_text(cell.source)
     return answers
 
 
@@ -67,6 +70,22 @@ def _cell(nb, grade_id: str):
     return next(c for c in nb.cells if _meta(c).get("grade_id") == grade_id)
 
 
+def fill_answers(nb, answers: dict[str, str]) -> None:
+    """Write ``answers`` ({grade_id: text}) into the answer cells of ``nb``, as a trainee types them."""
+    ids = {_meta(c).get("grade_id") for c in nb.cells if _meta(c).get("solution") and not _meta(c).get("grade")}
+    unknown = sorted(set(answers) - ids)
+    if unknown:
+        raise ValueError(f"no answer cell {', '.join(unknown)} in this notebook (answer cells: {', '.join(sorted(ids))})")
+    for grade_id, text in answers.items():
+        _cell(nb, grade_id).source = text
+
+
+def _letter_questions(qs, model):
+    """Questions answered by letters (choices, labels, orderings by letter): typed code or a
+    Python literal there can never read as the right letters, so it deserves nothing."""
+    return [q for q in qs if _LETTERS.match(model[q.answer_id])]
+
+
 def _index(nb, grade_id: str) -> int:
     return next(i for i, c in enumerate(nb.cells) if _meta(c).get("grade_id") == grade_id)
 
@@ -78,13 +97,15 @@ def _added(nb, after_id: str, source: str) -> None:
 # Each hostile kind: (description, function(nb, qs, model) -> ids of questions it spoils).
 # A spoiled question earns nothing; the others keep their honest model answers.
 def _loop(nb, qs, model):
-    _cell(nb, qs[0].answer_id).source = "while True:\n    pass\n" + model[qs[0].answer_id]
-    return {qs[0].answer_id}
+    q = _letter_questions(qs, model)[0]
+    _cell(nb, q.answer_id).source = "while True:\n    pass\n"  # typed as an answer: just text
+    return {q.answer_id}
 
 
 def _sys_exit(nb, qs, model):
-    _cell(nb, qs[0].answer_id).source = model[qs[0].answer_id] + "\nimport sys\nsys.exit(0)"
-    return {qs[0].answer_id}
+    q = _letter_questions(qs, model)[0]
+    _cell(nb, q.answer_id).source = model[q.answer_id] + "\nimport sys\nsys.exit(0)"
+    return {q.answer_id}
 
 
 def _os_exit(nb, qs, model):
@@ -108,18 +129,15 @@ def _monkeypatch(nb, qs, model):
         "c.review_reply = lambda t: type('R', (), {'ok': True, 'score': 100, 'findings': ()})()\n"
         "c.classify_question = lambda t: 'open'\n"
     )
-    _cell(nb, qs[0].answer_id).source = patch + '回答_q = "喂,你到底想干嘛"'
+    q = _letter_questions(qs, model)[0]
+    _cell(nb, q.answer_id).source = patch  # as an answer: text that names no letter
     _added(nb, qs[1].answer_id, "import builtins\nbuiltins.bool = lambda x: True\nbuiltins.print = lambda *a, **k: None")
-    return {qs[0].answer_id}
-
-
-def _answer_name(model_source: str) -> str:
-    return model_source.split("=")[0].strip()
+    return {q.answer_id}
 
 
 def _edited_test(nb, qs, model):
     _cell(nb, qs[0].test_id).source = f"{qs[0].points}  # full marks, please"
-    _cell(nb, qs[0].answer_id).source = f'{_answer_name(model[qs[0].answer_id])} = "……"'  # no answer
+    _cell(nb, qs[0].answer_id).source = "……"  # the placeholder: no answer
     return {qs[0].answer_id}
 
 
@@ -131,7 +149,7 @@ def _deleted_cells(nb, qs, model):
 
 def _duplicated_cells(nb, qs, model):
     twin = copy.deepcopy(_cell(nb, qs[0].answer_id))
-    twin.source = '回答_dup = "喂"'
+    twin.source = "喂"
     twin["id"] = random_cell_id()  # a fresh cell id, as Jupyter gives a pasted cell
     # nbgrader keeps the LAST cell with a grade_id; earlier twins become plain cells.
     nb.cells.insert(_index(nb, qs[0].answer_id), twin)
@@ -149,11 +167,24 @@ def _retyped_cells(nb, qs, model):
     return set()
 
 
-def _wrong_types(nb, qs, model):
-    values = ["None", "42", "['您好', 3]", "3.14", "{'a': 1}"]
-    for q, value in zip(qs, values):
-        _cell(nb, q.answer_id).source = f"{_answer_name(model[q.answer_id])} = {value}"
-    return {q.answer_id for q in qs[: len(values)]}
+def _python_literals(nb, qs, model):
+    """The old answer format typed by habit: ``回答2 = "C"`` is text, not the letter C."""
+    spoiled = set()
+    for q in _letter_questions(qs, model):
+        number = q.answer_id[1:].split("-")[0]
+        _cell(nb, q.answer_id).source = f'回答{number} = "{model[q.answer_id]}"'
+        spoiled.add(q.answer_id)
+    return spoiled
+
+
+_FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(ord("A"), ord("Z") + 1)}
+
+
+def _full_width(nb, qs, model):
+    """Letters typed with a Chinese input method: full-width, in Chinese quotes, with 、 and 。."""
+    for q in _letter_questions(qs, model):
+        _cell(nb, q.answer_id).source = "“" + "、".join(_FULL_WIDTH[ch] for ch in model[q.answer_id]) + "”。"
+    return set()  # honest answers: they deserve full marks
 
 
 HOSTILE = {
@@ -167,7 +198,8 @@ HOSTILE = {
     "deleted-cells": _deleted_cells,
     "duplicated-cells": _duplicated_cells,
     "retyped-cells": _retyped_cells,
-    "wrong-types": _wrong_types,
+    "wrong-types": _python_literals,  # the old answer format, typed by habit
+    "full-width-letters": _full_width,
 }
 
 

@@ -3,8 +3,13 @@
 ``configure(c)`` is called from the course's nbgrader_config.py:
 - autograde: ``ForgetDuplicates`` repairs what nbgrader's DeduplicateIds leaves behind;
 - autograde: after nbgrader's OverwriteCells restores instructor cells, ``StripTraineeCode``
-  removes every piece of trainee code and makes trainee text inert (see ``sanitize``), so
-  hostile submissions cannot run, in the kernel or in a browser;
+  turns each answer cell into a literal kefu builds from the trainee's text, empties cells the
+  trainee added and makes trainee text inert (see ``sanitize``), so nothing a trainee wrote
+  runs, in the kernel or in a browser; after execution ``RestoreAnswerText`` shows the answers
+  as written again;
+- validate (the Validate button of the Assignment List): ``answers_as_data_on_validate`` runs
+  each answer cell as the literal of its text, as autograde does (nbclient sends no cell
+  metadata, so the trainee kernel's transformer cannot tell answer cells apart there);
 - every HTML page nbconvert renders from a notebook (formgrader's submission view, feedback):
   ``RenderSafely`` sanitises outputs with nbconvert's SanitizeHTML and makes trainee cells inert
   again, since nbgrader's formgrade and feedback templates render markdown unsanitised;
@@ -20,8 +25,9 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from traitlets import Int
 
 from . import markers
+from .answers import answer_name, answer_text, literal_source
 from .html_safety import clean_markdown
-from .sanitize import MAX_ANSWER_CHARS, forget_duplicates, instructor_cell, sanitize_notebook
+from .sanitize import MAX_ANSWER_CHARS, forget_duplicates, instructor_cell, restore_answer_text, sanitize_notebook
 
 
 class ForgetDuplicates(NbGraderPreprocessor):
@@ -42,6 +48,25 @@ class StripTraineeCode(NbGraderPreprocessor):
         for line in removed:
             self.log.warning("kefu sanitiser: %s", line)
         return nb, resources
+
+
+class RestoreAnswerText(NbGraderPreprocessor):
+    """Right after execution: answer cells show the trainee's words, not kefu's literal."""
+
+    def preprocess(self, nb, resources):
+        restore_answer_text(nb)
+        return nb, resources
+
+
+def answers_as_data_on_validate(cell, cell_index) -> None:
+    """nbclient hook, before a cell runs: under ``nbgrader validate`` an answer cell becomes the
+    literal of its text (under autograde the sanitiser has done so already)."""
+    import os
+
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if os.environ.get("NBGRADER_EXECUTION") == "validate" and meta.get("solution") and not meta.get("grade"):
+        name = answer_name(meta.get("grade_id", ""))
+        cell.source = literal_source(name, answer_text(cell.source)) if name else ""
 
 
 class RenderSafely(SanitizeHTML):
@@ -109,10 +134,12 @@ def configure(c) -> None:
     c.Autograde.sanitize_preprocessors = sanitize
     # Answers are data after the sanitiser, so no kernel is needed to run the instructor's tests;
     # KEFU_EXECUTOR=kernel keeps nbgrader's own Execute (a kernel per submission).
+    grade = Autograde.class_traits()["autograde_preprocessors"].default()
     if os.environ.get("KEFU_EXECUTOR", "inprocess") != "kernel":
-        grade = Autograde.class_traits()["autograde_preprocessors"].default()
         grade[grade.index(Execute)] = InProcessExecute
-        c.Autograde.autograde_preprocessors = grade
+    grade.insert(grade.index(InProcessExecute if InProcessExecute in grade else Execute) + 1, RestoreAnswerText)
+    c.Autograde.autograde_preprocessors = grade
+    c.Execute.on_cell_execute = answers_as_data_on_validate
     feedback = GenerateFeedback.class_traits()["preprocessors"].default()
     at = feedback.index(GetGrades) + 1
     feedback[at:at] = [ClearHiddenTests, HideTracebacks, RefuseLeaks]

@@ -3,11 +3,13 @@
 A test cell looks like::
 
     q = Question("第1题", 回答1, points=2)
-    q.expect(lambda a: checks.classify_question(a) == "open", "改写后要是开放式问题……")
+    q.expect(lambda a: 是问句(a), "要写成一个问句……")
     ### BEGIN HIDDEN TESTS
-    q.expect(lambda a: checks.review_reply(a).ok, "……")
+    q.expect(lambda a: checks.classify_question(a) == "open", "改写后要是开放式问题……")
     ### END HIDDEN TESTS
     q.score()
+
+``回答1`` is the text of the answer cell (a ``str``: see ``answers``), whatever the trainee wrote.
 
 Each ``expect`` is one check worth an equal share of the points. ``score()`` prints what passed
 and what to fix (Chinese); under autograde it returns the points earned as the cell's value,
@@ -20,13 +22,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-_PLACEHOLDERS = ("……", "...", "。。。", "")
+from .answers import unanswered
 
 
 @dataclass
 class Outcome:
     passed: bool
     message: str
+    required: bool = False
 
 
 class Question:
@@ -37,17 +40,12 @@ class Question:
         self.outcomes: list[Outcome] = []
 
     def unanswered(self) -> str | None:
-        """A Chinese reason if the answer is missing, a placeholder or of the wrong kind."""
-        answer = self.answer
-        if isinstance(answer, str):
-            return "还没有作答：请把“……”换成你的答案。" if answer.strip() in _PLACEHOLDERS else None
-        if isinstance(answer, (list, tuple)):
-            if not answer or all(isinstance(item, str) and item.strip() in _PLACEHOLDERS for item in answer):
-                return "还没有作答：请在方括号里按顺序填入句子。"
-            if not all(isinstance(item, str) and item.strip() not in _PLACEHOLDERS for item in answer):
-                return "列表里的每一项都要是用引号括起来的一句话。"
-            return None
-        return f"答案要写成用引号括起来的文字，例如 回答 = \"您好\"（现在是 {type(answer).__name__}）。"
+        """A Chinese reason if the answer is missing or a placeholder."""
+        if not isinstance(self.answer, str):  # only kefu's own literal or the kernel's record set it
+            return "答案格里只写你的答案（文字或字母），不要写代码。"
+        if unanswered(self.answer):
+            return "还没有作答：在这道题的答案格里写下你的答案，再运行它（Shift+Enter）。"
+        return None
 
     def expect(self, check, message: str, passed_message: str = "") -> bool:
         """Record one check: ``check(answer)`` must be truthy; ``message`` says what to fix."""
@@ -62,9 +60,17 @@ class Question:
         self.outcomes.append(Outcome(passed, passed_message if passed else message))
         return passed
 
+    def require(self, check, message: str, passed_message: str = "") -> bool:
+        """Like ``expect``, but the question earns nothing unless it passes: e.g. a reply the
+        review judges unacceptable (stuffed with polite words, abusive, off the customer's
+        matter) gets no credit for the other checks it happens to meet."""
+        passed = self.expect(check, message, passed_message)
+        self.outcomes[-1].required = True
+        return passed
+
     @property
     def earned(self) -> float:
-        if not self.outcomes:
+        if not self.outcomes or any(o.required and not o.passed for o in self.outcomes):
             return 0.0
         share = self.points / len(self.outcomes)
         return round(share * sum(o.passed for o in self.outcomes), 2)
