@@ -88,3 +88,14 @@ def test_closing_question_and_goodbye_are_not_said_in_one_breath():
 def test_ui_part_names_are_chinese_first():
     text = (ROOT / "toolkit/widgets/ui.toml").read_text(encoding="utf-8")
     assert ENGLISH_FIRST.findall(text) == []
+
+
+def test_no_model_reply_says_what_the_course_forbids():
+    """The course teaches 我会…, not 我尽可能/尽量/尽力 (seed 001): no model answer may say them."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from model_replies import good_replies
+
+    wrong = [(where, reply) for where, reply, _ in good_replies() if re.search("尽(力|量|可能)", reply)]
+    assert wrong == []
