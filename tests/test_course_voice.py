@@ -99,3 +99,15 @@ def test_no_model_reply_says_what_the_course_forbids():
 
     wrong = [(where, reply) for where, reply, _ in good_replies() if re.search("尽(力|量|可能)", reply)]
     assert wrong == []
+
+
+def test_complaint_explanations_name_the_real_demand():
+    """A solve-type explanation quotes the customer's demand (我要换), not a time limit they cite (15天内)."""
+    from toolkit import kb
+    from toolkit.widgets.sort import source
+
+    src = source("complaints")
+    for case in kb.load("complaints")["case"]:
+        why = src.explain({"id": case["id"], "text": case["text"], "label": case["type"]})
+        quoted = re.findall("“([^”]+)”", why)
+        assert not any(re.fullmatch(r"\d+\s*(天|小时|个工作日)内?", q) for q in quoted), (case["id"], why)
