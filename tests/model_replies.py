@@ -3,7 +3,7 @@
 Sources: pairs.toml (good/bad with the customer's turn), standard_phrases.toml, three_f.toml (the
 joined Feel+Felt+Found with its customer, the expression skills' prefer/avoid, the restatements),
 complaints.toml's handling-method examples, listening.toml's method examples, capstone.toml (choices that calm the customer vs choices
-that anger them, with the node's customer line), and the model answers of the assignments' graded
+that anger them, with the node's customer line), chat.toml's reference replies (with the buyer's message), and the model answers of the assignments' graded
 reply questions (source/*/…ipynb cells whose test calls review_reply).
 """
 
@@ -16,6 +16,7 @@ from pathlib import Path
 from toolkit import kb
 
 ROOT = Path(__file__).resolve().parents[1]
+_A_PROMISE = "2小时内工程师给您打电话约上门时间"
 
 
 def _notebook_answers() -> list[tuple[str, str, None]]:
@@ -52,8 +53,11 @@ def good_replies(notebooks: bool = True) -> list[tuple[str, str, str | None]]:
         out += [(f"{name}:{m['id']}", m["example"].strip("“”"), None) for m in kb.load(name)[key] if m.get("example")]
     for node in kb.load("capstone")["node"]:
         for i, choice in enumerate(node.get("choice", [])):
-            if choice["mood_delta"] > 0:
-                out.append((f"capstone:{node['id']}:{i}", choice["text"], node["customer"]))
+            if choice["mood_delta"] > 0:  # a closing recap as said after a promise
+                text = choice["text"].replace("{recap}", f"我再跟您确认一下：{_A_PROMISE}。")
+                out.append((f"capstone:{node['id']}:{i}", text, node["customer"]))
+    for chat in kb.load("chat")["chat"]:  # online chat: each reference reply to its buyer message
+        out += [(f"chat:{chat['id']}:{i}", m["reference"], m["buyer"]) for i, m in enumerate(chat["messages"], 1)]
     if notebooks:
         out += _notebook_answers()
     return out

@@ -72,7 +72,7 @@ def test_choice_right_answer_gets_tick_and_reason():
     d = choice_drill(seed=7).drill
     pair = d.current
     assert pair in kb.load("pairs")["pair"]
-    assert {v for _, v in d.options.options} == {"good", "bad"}
+    assert {v for _, v in d.options.options} == {"good", "bad"} | {f"near{i}" for i in range(len(pair.get("near", ())[:2]))}
     d.options.value = "good"
     d.submit.click()
     assert "✔" in d.feedback.value and "✘" not in d.feedback.value
@@ -132,8 +132,9 @@ def test_choice_round_flow_and_fresh_variant():
 def test_choice_same_seed_same_items_and_scenario_filter():
     a, b = choice_drill(seed=5).drill, choice_drill(seed=5).drill
     assert [p["id"] for p in a.items] == [p["id"] for p in b.items]
-    d = choice_drill(module="telephone", scenario=["hold", "silent-call"], n=10, seed=2).drill
-    assert {p["scenario"] for p in d.items} <= {"hold", "silent-call"} and len(d.items) == 4
+    d = choice_drill(module="telephone", scenario=["hold", "silent-call"], n=20, seed=2).drill
+    pool = [p for p in kb.load("pairs")["pair"] if p["scenario"] in ("hold", "silent-call")]
+    assert {p["scenario"] for p in d.items} <= {"hold", "silent-call"} and len(d.items) == len(pool) < 20
     d.options.value = "good"
     d.submit.click()
     assert progress.attempts("telephone")[0]["correct"] is True

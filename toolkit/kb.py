@@ -23,7 +23,7 @@ SITUATIONS = (
 SCENARIOS = SITUATIONS + ("opening", "complaint", "after-sale", "pre-sale", "refund", "delivery", "busy-line")
 SKILLS = (
     "listening", "questions", "fab", "spin", "three_f", "complaint_types", "phrases", "telephone",
-    "complaint_handling", "service_cycle",
+    "complaint_handling", "service_cycle", "online_chat",
 )
 
 # field -> type, or a tuple of allowed values; a trailing "?" on the name marks it optional.
@@ -40,6 +40,7 @@ SCHEMA: dict[str, dict[str, dict]] = {
     "pairs": {
         "pair": {
             **_ENTRY, "scenario": SCENARIOS, "customer": str, "good": str, "bad": str, "why": str,
+            "near?": list,  # near-miss replies a real agent might say: {text, why} each
         }
     },
     "questions": {
@@ -90,7 +91,17 @@ SCHEMA: dict[str, dict[str, dict]] = {
     },
     "calendar": {"year": {"year": int, "note": str, "holidays": list, "workdays": list}},
     "voice": {"target": {**_ENTRY, "text": str, "value": (int, float), "unit": str}},
-    "capstone": {"node": {"id": str, "customer": str, "mood": int, "choice": list}},
+    "chat": {
+        "tone": {**_ENTRY, "words": list, "max?": int},
+        "chat": {**_ENTRY, "title": str, "stage": ("pre-sale", "in-sale", "after-sale"), "auto_reply": str,
+                 "messages": list},
+    },
+    "capstone": {
+        "call": {"id": str, "title": str, "domain": ("telecom", "e-commerce", "bank", "logistics"), "start": str,
+                 "mode": ("choice", "free")},
+        "node": {"id": str, "call": str, "customer": str, "mood": int, "choice": list, "needs?": list,
+                 "upset?": str},
+    },
     "cues": {},  # checker cue lists: free-form tables of string lists, checked in checks.py
 }
 

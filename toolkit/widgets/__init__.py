@@ -7,13 +7,13 @@ Answers are recorded in the progress store (``toolkit.progress``). pandas and ma
 imported only when ``dashboard()`` is called.
 """
 
+from .chat import chat_drill
 from .choice import choice_drill
 from .dashboard import dashboard
 from .order import order_drill
 from .reply import reply_drill
 from .simulator import call_simulator
 from .sort import sort_drill
-
 
 
 def voice_drill(*args, **kwargs):
@@ -23,4 +23,4 @@ def voice_drill(*args, **kwargs):
     return make(*args, **kwargs)
 
 
-__all__ = ["choice_drill", "sort_drill", "order_drill", "reply_drill", "call_simulator", "dashboard", "voice_drill"]
+__all__ = ["chat_drill", "choice_drill", "sort_drill", "order_drill", "reply_drill", "call_simulator", "dashboard", "voice_drill"]

@@ -1,4 +1,9 @@
-"""choice_drill: pick the better of a √/× pair (toolkit/data/pairs.toml)."""
+"""choice_drill: pick the best reply among a pair's √, its × and its near-misses (toolkit/data/pairs.toml).
+
+A near-miss is what a real agent might say: the right words in the wrong order, no apology where
+one is due, a vague promise, a polite refusal with no way forward. Each option has its own
+explanation, shown for every option once the trainee has chosen.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,16 @@ from ._common import (
 )
 
 
+MAX_NEAR = 2  # options beside √ and ×: a round stays readable
+
+
+def options_of(pair) -> list[tuple[str, str, str]]:
+    """(key, text, explanation) of every option of a pair: "good", "bad", "near0", "near1"…"""
+    out = [("good", pair["good"], pair["why"]), ("bad", pair["bad"], pair["why"])]
+    out += [(f"near{i}", n["text"], n["why"]) for i, n in enumerate(pair.get("near", ())[:MAX_NEAR])]
+    return out
+
+
 def _pairs(scenario) -> list:
     pairs = list(kb.load("pairs")["pair"])
     if scenario is None:
@@ -35,14 +50,14 @@ def _pairs(scenario) -> list:
 
 
 class ChoiceDrill(Drill):
-    """One pair at a time: the customer's line and two replies in random order.
+    """One pair at a time: the customer's line and its replies (√, ×, near-misses) in random order.
 
-    Controls: ``options`` (RadioButtons; values "good"/"bad"), ``submit`` (检查), ``next_item``
+    Controls: ``options`` (RadioButtons; values "good"/"bad"/"near0"…), ``submit`` (检查), ``next_item``
     (下一题), ``next_round`` (再来一组), ``feedback`` (HTML). State: ``items`` (the pairs of this
     round), ``index``, ``current`` (the pair shown), ``answered``, ``right`` (correct this round).
     """
 
-    def __init__(self, module: str = "phrases", scenario=None, n: int = 5, seed=None):
+    def __init__(self, module: str = "phrases", scenario=None, n: int = 8, seed=None):
         pool = _pairs(scenario)
         super().__init__(module, seed, t("choice", "title"), t("choice", "intro"))
         self.n = max(1, int(n))
@@ -64,9 +79,9 @@ class ChoiceDrill(Drill):
     def _show(self, index: int) -> None:
         self.index = index
         self.current = pair = self.items[index]
-        keys = ["good", "bad"]
-        self.rng.shuffle(keys)
-        self.options.options = [(f"{'AB'[i]}. {pair[k]}", k) for i, k in enumerate(keys)]
+        self.choices = options_of(pair)
+        self.rng.shuffle(self.choices)
+        self.options.options = [(f"{'ABCD'[i]}. {text}", key) for i, (key, text, _) in enumerate(self.choices)]
         self.options.index = None
         self.options.disabled = False
         self.answered = False
@@ -93,30 +108,35 @@ class ChoiceDrill(Drill):
         correct = self.options.value == "good"
         self.answered = True
         self.right += correct
-        self.record(pair["id"], pair[self.options.value], correct)
+        said = {key: text for key, text, _ in self.choices}[self.options.value]
+        self.record(pair["id"], said, correct)
         self.options.disabled = True
         self.submit.disabled = True
         last = self.index + 1 >= len(self.items)
         self.next_item.disabled = last
-        self.feedback.value = explain_pair(pair, correct) + (
+        self.feedback.value = explain_pair(pair, correct, self.options.value, self.choices) + (
             para(esc(t("text", "round_done", n=len(self.items), right=self.right)), bold=True) if last else "")
 
 
-def explain_pair(pair, correct: bool) -> str:
-    """Verdict, the better reply, the reason, and the × reply with its forbidden phrases marked."""
+def explain_pair(pair, correct: bool, chosen: str | None = None, choices=None) -> str:
+    """Verdict, the better reply and why, each near-miss with its own reason, and the × reply with
+    its forbidden phrases marked. The option the trainee chose is labelled."""
     hits = checks.find_forbidden(pair["bad"])
     marked = highlight(pair["bad"], [(h.start, h.end, h.suggestion) for h in hits])
     suggestions = [esc(t("choice", "suggest", phrase=h.matched, suggestion=h.suggestion)) for h in hits]
+    yours = lambda key: f"<b>{esc(t('choice', 'yours'))}</b>" if key == chosen else ""  # noqa: E731
+    near = [(key, text, why) for key, text, why in (choices or options_of(pair)) if key.startswith("near")]
     return (
         verdict(correct)
-        + para(f"<b>{esc(t('choice', 'better'))}</b><span style=\"color:{GREEN}\">{esc(pair['good'])}</span>")
+        + para(f"{yours('good')}<b>{esc(t('choice', 'better'))}</b><span style=\"color:{GREEN}\">{esc(pair['good'])}</span>")
         + para(f"<b>{esc(t('choice', 'why'))}</b>{esc(pair['why'])}")
-        + para(f"<b>{esc(t('choice', 'in_bad'))}</b>{marked}")
+        + "".join(para(f"{yours(key)}<b>{esc(t('choice', 'near'))}</b>{esc(text)}<br>{esc(why)}") for key, text, why in near)
+        + para(f"{yours('bad')}<b>{esc(t('choice', 'in_bad'))}</b>{marked}")
         + bullets(suggestions)
     )
 
 
-def choice_drill(module: str = "phrases", scenario=None, n: int = 5, seed=None) -> w.VBox:
+def choice_drill(module: str = "phrases", scenario=None, n: int = 8, seed=None) -> w.VBox:
     """Pick the better phrasing from √/× pairs; ``scenario`` (str or several) filters pairs.toml.
 
     Answers are recorded under ``module`` (e.g. "phrases", "telephone", "complaint_handling").
