@@ -108,6 +108,7 @@ def test_printable_escapes_control_characters():
     assert printable("a\nb\x07") == "a\\nb\\x07"
     assert printable("王芳") == "王芳"
     assert len(printable("x" * 500)) == 120
+    assert printable("/tmp/" + "d" * 300 + "/secret.txt").endswith("/secret.txt")  # the name survives the cut
 
 
 # ============================================================================= a small real course
@@ -125,12 +126,12 @@ def _source_notebook():
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
         _cell("markdown", "# 小作业", "intro", locked=True),
-        _cell("code", f'回答1 = (\n    ### BEGIN SOLUTION\n    "{SECRET}"  # {MARK}\n    ### END SOLUTION\n)', "q1-answer",
+        _cell("code", f"### BEGIN SOLUTION\n{SECRET}\n{MARK}\n### END SOLUTION", "q1-answer",
               solution=True),
         # the instructor's check is slow for one answer: a real stall, not a simulated one
-        _cell("code", f'import time\nif 回答1 == "慢":\n    time.sleep(600)\nassert 回答1 == "{SECRET}"', "q1-test",
+        _cell("code", f'import time\nif 回答1 == "慢":\n    time.sleep(600)\nassert 回答1.splitlines()[0] == "{SECRET}"', "q1-test",
               grade=True, locked=True, points=1),
-        _cell("code", '回答2 = (\n    ### BEGIN SOLUTION\n    "B"\n    ### END SOLUTION\n)', "q2-answer",
+        _cell("code", "### BEGIN SOLUTION\nB\n### END SOLUTION", "q2-answer",
               solution=True),
         _cell("code", 'assert 回答2 == "B"', "q2-test", grade=True, locked=True, points=2),
     ]
@@ -162,9 +163,9 @@ def submission(course: Path, student: str, q1: str, q2: str, base: Path | None =
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id == "q1-answer":
-            cell.source = f'回答1 = "{q1}"'
+            cell.source = q1
         elif grade_id == "q2-answer":
-            cell.source = f'回答2 = "{q2}"'
+            cell.source = q2
     folder = (base or course / "submitted" / student / A)
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, folder / NB)

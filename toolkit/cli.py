@@ -217,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exchange", default=None, help="exchange root (default: Exchange.root from the nbgrader config)")
     p.add_argument("--force", action="store_true", help="release again assignments already in the exchange")
 
-    p = command("roster", _roster, "import trainees (学号, 姓名, 邮箱) from a CSV or Excel file into the gradebook")
+    p = command("roster", _roster, "import trainees (学号、姓名、邮箱) from a CSV or Excel file into the gradebook")
     p.add_argument("file")
     p.add_argument("--sheet", default=None, help="Excel sheet name (default: the first sheet)")
 

@@ -138,7 +138,7 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (code
 def decode(data: bytes, name: str) -> tuple[str, str]:
     """(text, encoding) of a roster file's bytes; RosterError naming the encoding if it is not one we read."""
     if not data.strip(b" \t\r\n\x00"):
-        raise RosterError(f"{name} is empty: save the class list with a header row (学号, 姓名, 邮箱)")
+        raise RosterError(f"{name} is empty: save the class list with a header row (学号、姓名、邮箱)")
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:

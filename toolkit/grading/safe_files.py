@@ -51,9 +51,13 @@ class UnsafeSubmission(Exception):
 
 
 def printable(text: str, limit: int = 120) -> str:
-    """Trainee-chosen names shown in the instructor's terminal: control characters escaped, cut."""
+    """Trainee-chosen names shown in the instructor's terminal: control characters escaped, cut
+    in the middle (a path's end, the file name, says most)."""
     shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+    if len(shown) <= limit:
+        return shown
+    tail = limit // 2
+    return shown[: limit - tail - 1] + "…" + shown[-tail:]
 
 
 def kind_of(mode: int) -> str | None:
