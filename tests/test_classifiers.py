@@ -4,6 +4,7 @@ sets, the patterns the issue names, question faults and their place in the quest
 import collections
 import html
 import re
+import os
 import subprocess
 import sys
 import tomllib
@@ -216,3 +217,23 @@ def test_knowledge_base_examples_classify_as_labelled():
         assert checks.spin_type(q["text"]) == q["type"], q["text"]
     for case in kb.load("complaints")["case"]:
         assert checks.complaint_type(case["text"]) == case["type"], case["text"]
+
+
+def test_segmenter_cache_is_private_to_the_account(tmp_path):
+    # A cache folder another account can write is refused (it could block ours or change how
+    # replies are cut); whatever folder is used, nothing reaches stderr, which nbgrader would
+    # score as a failed test.
+    shared = tmp_path / "cache" / "kefu-lab"
+    shared.mkdir(parents=True)
+    shared.chmod(0o777)
+    code = ("from toolkit import segment; print(segment._cache_dir()); "
+            "print('|'.join(segment.words('主要是网速太慢')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    folder, cut = out.stdout.split()
+    assert folder != str(shared) and cut.startswith("主要|是")
+    assert out.stderr == ""
+    shared.chmod(0o700)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert out.stdout.split()[0] == str(shared) and any(shared.glob("jieba*.cache")) and out.stderr == ""
