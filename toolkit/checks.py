@@ -748,6 +748,9 @@ def _topics(bare: str) -> frozenset[str]:
     return frozenset(topics)
 
 
+_NO_SERVICE_MATTER = frozenset({"smalltalk", "promo"})  # [review_domain] entries that are no service matter
+
+
 def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
     """The reply takes up the customer's matter: it answers, acts on it, asks about it or explains it.
 
@@ -767,6 +770,8 @@ def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
     shared_word = any(word in bare for word in turn.topic)  # substring tests: cheaper than the reply's bigrams
     if shared_word or inside:  # the customer's own words, or things of the customer's domain
         return True
+    if sets and all(names <= _NO_SERVICE_MATTER for names in sets):  # small talk or a pitch, nothing else
+        return False
     if turn.domains and outside:  # another domain's things only
         return False
     shared = len(turn.topics & _topics(bare))
