@@ -30,6 +30,8 @@ import random
 import re
 import secrets
 import shutil
+import signal
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -360,6 +362,16 @@ class Sandbox:
             pytest.fail(f"as {account.name}: {' '.join(map(str, args))} exited {result.returncode}\n"
                         f"--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}")
         return result
+
+    def start_as(self, account: Account, args, cwd: Path, log: Path) -> subprocess.Popen:
+        """A long-running command as ``account`` (same environment as ``run_as``), output to ``log``."""
+        env = {"HOME": account.home, "USER": account.name, "LOGNAME": account.name, "SHELL": "/bin/sh",
+               "PATH": f"{self.bin}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1", **self.env}
+        cmd = [_tool("runuser"), "-u", account.name, "--", "/usr/bin/env", "-i",
+               *(f"{k}={v}" for k, v in env.items()), *map(str, args)]
+        out = log.open("w", encoding="utf-8")
+        return subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
     def python(self) -> Path:
         return self.bin / "python"
@@ -771,3 +783,64 @@ def test_nothing_outside_a_submission_reaches_anyone(round_trip):
     for step in ("submitted", "autograded", "feedback"):
         for path in (course / step).rglob("*"):
             assert not path.is_symlink() and not stat.S_ISFIFO(path.lstat().st_mode), path
+
+
+def test_watch_returns_feedback_seconds_after_a_trainee_submits(round_trip, tmp_path):
+    """`kefu grade --watch` as the instructor: a trainee resubmits, and their fetch_feedback finds the
+    new submission's feedback with its score a few seconds later; the pass grades only them."""
+    from nbgrader.api import Gradebook
+
+    rt = round_trip
+    sb, course, instructor = rt["sandbox"], rt["course"], rt["instructor"]
+    t1 = rt["trainees"][0]
+    log = sb.dir / "watch.log"
+    watcher = sb.start_as(instructor, [sb.python(), "-m", "toolkit.cli", "grade", ASSIGNMENT, "--watch",
+                                       "--interval", "1", "--root", course, "--workers", "1"], course, log)
+    state = course / ".kefu-watch" / f"{ASSIGNMENT}.json"
+    try:
+        # first pass: the watcher has seen every submission already collected (it grades them once)
+        submitted = sorted(p.name for p in (course / "submitted").iterdir())
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not (
+                state.exists() and sorted(json.loads(state.read_text(encoding="utf-8"))) == submitted):
+            assert watcher.poll() is None, log.read_text(encoding="utf-8")[-3000:]
+            time.sleep(0.5)
+        assert sorted(json.loads(state.read_text(encoding="utf-8"))) == submitted, log.read_text()[-3000:]
+        before = log.read_text(encoding="utf-8")
+
+        # t1 submits new answers (fewer points than their first, perfect submission)
+        path = t1.home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        release_nb = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+        source_nb = nbformat.read(ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+        nb, expected, _ = cohort.build(release_nb, source_nb, "partial", random.Random(5))
+        assert expected != rt["expected"][t1.name]
+        nbformat.write(nb, path)
+        old_pages = set((t1.home / ASSIGNMENT / "feedback").glob("*/*.html"))
+        submitted_at = time.monotonic()
+        sb.run_as(t1, ["nbgrader", "submit", ASSIGNMENT])
+        new_pages: set = set()
+        while not new_pages and time.monotonic() - submitted_at < 120:
+            time.sleep(0.5)
+            sb.run_as(t1, ["nbgrader", "fetch_feedback", ASSIGNMENT])
+            new_pages = set((t1.home / ASSIGNMENT / "feedback").glob("*/*.html")) - old_pages
+        seconds = time.monotonic() - submitted_at
+        assert new_pages, "no feedback for the new submission within 120 s:\n" + log.read_text()[-3000:]
+        print(f"\n[exchange] --watch: submit -> feedback fetched by the trainee in {seconds:.1f} s")
+        assert seconds <= 10, f"feedback took {seconds:.1f} s (goal: within 10 s of submitting)"
+        html = next(iter(new_pages)).read_text(encoding="utf-8")
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID) as gb:
+            sub = gb.find_submission(ASSIGNMENT, t1.name)
+            graded, late = sub.code_score, sub.late_submission_penalty
+        assert graded == pytest.approx(expected)  # the new answers' points, in nbgrader's gradebook
+        assert _feedback_score(html) == pytest.approx(expected - late)
+        # that pass graded t1 only: nothing else had changed
+        passes = log.read_text(encoding="utf-8")[len(before):]
+        graded_now = re.findall(rf"\[watch\] {ASSIGNMENT} (\S+): ", passes)
+        assert graded_now == [t1.name], passes[-2000:]
+    finally:
+        os.killpg(watcher.pid, signal.SIGINT)  # Ctrl-C, to runuser and the watcher alike
+        try:
+            watcher.wait(30)
+        except subprocess.TimeoutExpired:
+            watcher.kill()
+    assert watcher.returncode == 0, log.read_text(encoding="utf-8")[-3000:]

@@ -57,9 +57,12 @@ class Watcher:
     def run_once(self) -> list:
         """One pass: collect, grade what changed, release its feedback; the Outcomes graded."""
         from . import feedback, parallel
+        from .exchange import _api, instructor_config
 
+        # the exchange as `nbgrader collect` would find it: ~/.jupyter, /etc/jupyter, then the course
+        api = _api(self.course, instructor_config(self.course))
         if self.collect:
-            result = self.course.api().collect(self.assignment, update=True)
+            result = api.collect(self.assignment, update=True)
             if not result.get("success"):
                 last = (result.get("error") or result.get("log") or "").strip().splitlines()[-1:] or ["?"]
                 print(f"[watch] collect {self.assignment} failed: {last[0][:200]}", flush=True)
@@ -68,7 +71,6 @@ class Watcher:
             return []
         prints = {s: fingerprint(self.course.root / "submitted" / s / self.assignment) for s in students}
         outcomes = parallel.grade(self.course, self.assignment, workers=self.workers, progress=False, only=students)
-        api = self.course.api()
         for outcome in outcomes:
             if outcome.status == "graded":
                 try:
