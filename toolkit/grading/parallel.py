@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -111,14 +112,35 @@ def _run_job(course: Course, staged: str, template_db: str, work_dir: str, assig
                                            "error": result.get("error") or "", "notes": notes}))
 
 
-def _warm() -> None:
-    """Import in the parent what every job needs, so each fork starts warm (no per-job imports)."""
+_IMPORTS = re.compile(r"^\s*(?:from\s+(toolkit[\w.]*)\s+import|import\s+(toolkit[\w.]*))", re.MULTILINE)
+
+
+def _warm(course: Course, assignment: str) -> None:
+    """Do in the parent, once, what every job would otherwise do for itself after its fork: import
+    nbgrader and the modules the assignment's own cells import, and make the checkers build their
+    matchers and load the word segmenter (~0.4 s a job otherwise)."""
+    import importlib
+
     import nbconvert.exporters  # noqa: F401
     import nbgrader.converters  # noqa: F401
     import nbgrader.preprocessors  # noqa: F401
 
-    from .. import checks  # noqa: F401  (the tests' checkers)
+    from .. import checks
     from . import question  # noqa: F401  (the tests' Question)
+
+    for path in course.source_notebooks(assignment):  # the instructor's notebooks: trusted
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                for found in _IMPORTS.finditer(cell.source):
+                    importlib.import_module(found.group(1) or found.group(2))
+    customer, reply = "我的快递三天了还没到，怎么回事？", "很抱歉让您久等了，我马上帮您查询，十分钟内给您回电。"
+    checks.review_reply(reply, customer=customer)
+    checks.find_forbidden(reply)
+    checks.classify_question("您能说说具体的情况吗？")
+    checks.spin_type("如果网速变快了，对您开视频会议有什么帮助？")
+    checks.three_f("我理解您的感受，很多客户也有同感，后来他们发现这样更方便。")
+    checks.complaint_type(customer)
+    checks.fab_order(["这款路由器支持双频", "所以信号更稳定", "您晚上开会就不卡了"])
 
 
 def _reuse_engines() -> None:
@@ -328,7 +350,7 @@ def grade(course: Course, assignment: str, workers: int | None = None, progress:
                     _zero_submission(dst, assignment, outcome.student, outcome.timestamp)
 
         template = str(course.template_gradebook(assignment, work))
-        _warm()
+        _warm(course, assignment)
         context = multiprocessing.get_context("fork")  # no database connection is open at any fork
         waiting, running = list(reversed(jobs)), []
         bar = tqdm(total=len(jobs), desc=f"grading {assignment}", unit="submission", disable=not progress)
