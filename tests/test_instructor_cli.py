@@ -4,6 +4,7 @@ is never silently replaced and is backed up before grading, rosters in every usu
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -172,6 +173,22 @@ def test_backup_before_grading_holds_the_state_before_the_run(tmp_path):
         assert db.execute("SELECT count(*) FROM submitted_assignment").fetchone() == (0,)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "kefu-lab") as gb:  # after: both graded
         assert len(gb.assignment_submissions(ASSIGNMENT)) == 2
+
+
+def test_watch_backs_up_before_each_pass_that_grades_and_grades_each_submission_once(tmp_path):
+    course = new_course(tmp_path)
+    assert kefu("roster", "名单.csv", cwd=course).returncode == 0
+    cohort.write_cohort(course, ASSIGNMENT, ["perfect", "blank"], prefix="kefu")
+    # no exchange in this course: collect fails (said once per pass), the submitted folder is graded
+    result = kefu("grade", ASSIGNMENT, "--watch", "--interval", "0.1", "--passes", "3", cwd=course)
+    assert result.returncode == 0, result.stderr[-2000:]
+    graded = re.findall(rf"\[watch\] {ASSIGNMENT} (\S+): graded", result.stdout)
+    assert sorted(graded) == ["kefu001", "kefu002"], result.stdout  # once each over three passes
+    made = backups(course)
+    assert len(made) == 2, made  # at the start, and before the one pass that wrote grades
+    assert result.stdout.count("[watch] gradebook backed up to ") == 1
+    with sqlite3.connect(made[-1]) as db:  # taken before that pass: no submission graded yet
+        assert db.execute("SELECT count(*) FROM submitted_assignment").fetchone() == (0,)
 
 
 def test_only_the_newest_backups_are_kept(tmp_path, pristine):

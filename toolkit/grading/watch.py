@@ -57,6 +57,7 @@ class Watcher:
     def run_once(self) -> list:
         """One pass: collect, grade what changed, release its feedback; the Outcomes graded."""
         from . import feedback, parallel
+        from .backup import backup, check
         from .exchange import _api, instructor_config
 
         # the exchange as `nbgrader collect` would find it: ~/.jupyter, /etc/jupyter, then the course
@@ -69,6 +70,11 @@ class Watcher:
         students = self.pending()
         if not students:
             return []
+        # Every pass that writes grades is a grading run of its own: the gradebook is checked (a
+        # damaged one stops the watcher, GradebookError) and backed up first, as `kefu grade` does.
+        check(self.course.root, self.course.db_url)
+        _, note = backup(self.course.root, self.course.db_url)
+        print(f"[watch] {note}", flush=True)
         prints = {s: fingerprint(self.course.root / "submitted" / s / self.assignment) for s in students}
         outcomes = parallel.grade(self.course, self.assignment, workers=self.workers, progress=False, only=students)
         for outcome in outcomes:
