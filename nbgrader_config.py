@@ -21,6 +21,11 @@ c.CourseDirectory.feedback_directory = "feedback"
 # SQLite in the course folder by default; set KEFU_DB_URL (e.g. postgresql://...) for several
 # instructors or JupyterHub. The database file is gitignored.
 c.CourseDirectory.db_url = os.environ.get("KEFU_DB_URL", f"sqlite:///{ROOT / 'gradebook.db'}")
+# A missing (with graded work), empty or corrupt gradebook stops every nbgrader command here, with
+# the latest backup named, instead of being recreated empty (toolkit/grading/backup.py).
+from toolkit.grading.backup import guard  # noqa: E402
+
+guard(ROOT, c.CourseDirectory.db_url)
 # Never copy trainee-supplied Python files next to the notebook: they could shadow `toolkit`.
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py", "*.pth", "toolkit", "*.so",

@@ -30,7 +30,7 @@ from ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-START_S = 240  # upper bound: setup check + releasing 11 assignments (first start) + server start
+START_S = 240  # upper bound: setup check + releasing every assignment (first start) + server start
 # generated or local-only folders of a checkout, never copied into the scratch course
 SKIP = {".git", ".venv", "exchange", "workspace", "submitted", "autograded", "feedback", "demo", "exports",
         "reports", "backups", "artifacts", "node_modules", ".ipynb_checkpoints", "__pycache__",

@@ -133,6 +133,22 @@ def test_a_damaged_gradebook_stops_every_command(tmp_path, damage, pristine):
     assert backups(course) == [latest]  # and no backup of the broken file was taken
 
 
+@pytest.mark.parametrize("command", [["db", "student", "list"], ["autograde", ASSIGNMENT], ["generate_feedback", ASSIGNMENT]])
+def test_plain_nbgrader_stops_on_a_damaged_gradebook_too(tmp_path, pristine, command):
+    # nbgrader_config.py guards every nbgrader command that loads it: an empty gradebook would
+    # otherwise be recreated empty, every grade gone.
+    course = new_course(tmp_path)
+    latest = _with_backup(course, pristine)
+    db = course / "gradebook.db"
+    db.write_bytes(b"")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(["nbgrader", *command], cwd=course, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert f"gradebook {db} is empty (0 bytes): not touching it; latest backup: {latest}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert db.read_bytes() == b""  # not recreated
+
+
 def test_a_missing_gradebook_with_graded_work_stops(tmp_path, pristine):
     course = new_course(tmp_path)
     latest = _with_backup(course, pristine)

@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .grading.backup import GradebookError
+    from .grading.backup import GradebookError, GradebookStop
 
     args = build_parser().parse_args(argv)
     prog = f"kefu {args.command}"
@@ -237,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except (CommandError, GradebookError) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
+    except GradebookStop as stop:  # raised while nbgrader_config.py loads, before the command's own check
+        print(f"{prog}: {stop.error}", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130

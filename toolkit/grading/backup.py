@@ -103,6 +103,9 @@ def problem(db_path: Path, root: Path) -> str | None:
     return None
 
 
+_CHECKED: set[str] = set()  # gradebooks this process has found sound (forked jobs inherit it)
+
+
 def check(root: Path, db_url: str) -> None:
     """Raise GradebookError (one line: the file, what is wrong, the latest backup) if the gradebook
     would be replaced or cannot be read. Databases other than SQLite are checked by their server."""
@@ -113,6 +116,30 @@ def check(root: Path, db_url: str) -> None:
     if why:
         raise GradebookError(f"gradebook {path} {why}: not touching it; {_latest(Path(root))} "
                              "(copy it to the gradebook's path to restore)")
+    _CHECKED.add(db_url)
+
+
+def guard(root: Path, db_url: str) -> None:
+    """For nbgrader_config.py, which every nbgrader command (formgrader too) executes: stop before
+    a damaged gradebook is opened or a vanished one silently recreated.
+
+    SystemExit, not an exception: traitlets logs an exception in a config file and goes on
+    WITHOUT the file's settings (no sanitiser), but lets SystemExit end the command. Once per
+    process and gradebook: kefu's own commands check first, their grading jobs inherit that."""
+    if db_url in _CHECKED:
+        return
+    try:
+        check(root, db_url)
+    except GradebookError as exc:
+        raise GradebookStop(exc) from None
+
+
+class GradebookStop(SystemExit):
+    """SystemExit carrying the GradebookError, so `kefu` can report it under its own name."""
+
+    def __init__(self, error: GradebookError):
+        super().__init__(f"kefu-lab nbgrader_config.py: {error}")
+        self.error = error
 
 
 def _stamp(folder: Path, suffix: str) -> Path:
