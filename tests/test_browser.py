@@ -358,6 +358,12 @@ def _walk(lab, page, errors: list[str]) -> None:
         page.keyboard.press("Control+a")
         page.keyboard.insert_text(text)
         page.keyboard.press("Escape")
+    # the trainee sees the answer cells' input only: checks, set-up and self-check are collapsed
+    code = assignment.locator(".jp-CodeCell")
+    shown = {int(code.nth(i).get_attribute("data-windowed-list-index")) for i in range(code.count())
+             if code.nth(i).locator(".jp-InputArea-editor").first.is_visible()}
+    assert shown and shown <= set(answers), (sorted(shown), sorted(answers))
+    assert assignment.locator(".jp-CodeCell .jp-InputPlaceholder").count() >= 1
     for index, text in answers.items():  # what the trainee typed is in the cells
         got = assignment.locator(f".jp-Cell[data-windowed-list-index='{index}'] .cm-content").inner_text()
         assert got.strip() == text.strip(), (index, got, text)

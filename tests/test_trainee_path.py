@@ -26,6 +26,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = sorted((ROOT / "course").glob("*.ipynb"))
+# what a trainee opens (release/) and what it is generated from (source/)
+ASSIGNMENTS = sorted((ROOT / "release").glob("*/*.ipynb")) + sorted((ROOT / "source").glob("*/*.ipynb"))
 STARTUP = ROOT / "hub" / "jupyter" / "trainee" / "kernel_startup.py"
 sys.path.insert(0, str(ROOT / "scripts"))
 
@@ -43,11 +45,30 @@ def test_course_notebooks_hide_every_code_input():
         assert not shown, f"{path.name}: code inputs visible in cells {shown} (run python scripts/hide_code.py)"
 
 
+def _is_answer(cell) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+
+
+def test_assignments_show_only_the_answer_cells_input():
+    """In an assignment the trainee sees the questions and the cells they write in; the checks,
+    the setup and the self-check are collapsed (nbgrader keeps the metadata into release/)."""
+    assert len(ASSIGNMENTS) >= 2 * 12
+    for path in ASSIGNMENTS:
+        cells = _cells(path)
+        answers = [c for c in cells if _is_answer(c)]
+        assert answers, f"{path}: no answer cell"
+        assert not any(c.get("metadata", {}).get("jupyter", {}).get("source_hidden") for c in answers), path
+        shown = [c["metadata"].get("nbgrader", {}).get("grade_id") for c in cells
+                 if c["cell_type"] == "code" and not _is_answer(c)
+                 and not c.get("metadata", {}).get("jupyter", {}).get("source_hidden")]
+        assert not shown, f"{path}: code inputs visible in cells {shown} (run python scripts/hide_code.py)"
+
+
 def test_collapsed_inputs_show_a_chinese_caption_not_code():
     """A hidden input still shows its first line on the collapsed bar: a Chinese caption, no code."""
-    for path in COURSE:
+    for path in COURSE + ASSIGNMENTS:
         for cell in _cells(path):
-            if cell["cell_type"] == "code":
+            if cell["cell_type"] == "code" and not _is_answer(cell):
                 first = "".join(cell["source"]).split("\n", 1)[0]
                 assert first.startswith("# ") and re.search(r"[\u4e00-\u9fff]", first), (path.name, first)
                 assert not re.search(r"\w+_\w+|\w+\(|\bimport\b|=", first), (path.name, first)
@@ -70,6 +91,29 @@ def test_hide_code_script_hides_and_changes_nothing_twice(tmp_path):
         copy = tmp_path / path.name
         copy.write_bytes(before)
         assert hide_code.hide(copy) is False, f"{path.name} is not as scripts/hide_code.py writes it"
+    for path in sorted((ROOT / "source").glob("*/*.ipynb")):
+        copy = tmp_path / path.name
+        copy.write_bytes(path.read_bytes())
+        assert hide_code.hide(copy, keep_answers=True) is False, f"{path} is not as scripts/hide_code.py writes it"
+
+
+def test_hide_code_keeps_answer_cells_open_and_captions_assignment_checks(tmp_path):
+    import hide_code
+
+    nb = tmp_path / "a.ipynb"
+    raw = json.loads(sorted((ROOT / "source").glob("*/*.ipynb"))[0].read_text(encoding="utf-8"))
+    for cell in raw["cells"]:
+        cell.get("metadata", {}).pop("jupyter", None)
+        if cell["cell_type"] == "code" and not _is_answer(cell):
+            cell["source"] = [line for line in cell["source"] if not line.startswith("# 第")
+                              and not line.startswith("# 准备") and not line.startswith("# 自检")]
+    nb.write_text(json.dumps(raw, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    assert hide_code.hide(nb, keep_answers=True) is True
+    cells = _cells(nb)
+    tests = [c for c in cells if re.fullmatch(r"q\d+-test", c["metadata"].get("nbgrader", {}).get("grade_id", ""))]
+    assert tests and all(c["source"][0].startswith("# 第") and c["metadata"]["jupyter"]["source_hidden"] for c in tests)
+    assert all("jupyter" not in c["metadata"] for c in cells if _is_answer(c))
+    assert hide_code.hide(nb, keep_answers=True) is False
 
 
 def _covered() -> list[tuple[int, int]]:
