@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 
@@ -482,3 +483,34 @@ def test_background_noise_does_not_hide_the_pauses(audio, noise_db):
     assert b.rate == pytest.approx(true_rate(clean, script), rel=0.10)
     assert b.pauses.count == a.pauses.count and b.pauses.longest == pytest.approx(a.pauses.longest, abs=0.1)
     assert analyse(noisy).rate == pytest.approx(a.rate, rel=0.15)
+
+
+def test_drill_analyses_an_uploaded_file(audio, store):
+    """The upload button (phone recordings, files from another app) goes through the same analysis."""
+    from toolkit.widgets.voice import VoiceDrill
+
+    drill = VoiceDrill(script=SCRIPTS["greeting"])
+    webm = _encode(speak(audio, SCRIPTS["greeting"], 150), audio / "upload.webm", "libopus")
+    data = webm.read_bytes()
+    drill.upload.value = ({"name": "我的录音.webm", "type": "audio/webm", "size": len(data),
+                           "content": memoryview(data), "last_modified": datetime.now(timezone.utc)},)
+    assert drill.report is not None and f"每分钟约 {drill.report.rate:.0f} 字" in drill.feedback.value
+    assert drill.playback.value == data
+    assert progress.mastery()["voice"]["attempts"] == 1
+
+
+def test_an_unexpected_error_in_a_drill_shows_chinese_not_a_traceback(audio, store, capfd):
+    """A broken upload message (a file without a name) raises inside the observer: the trainee reads
+    what to do in Chinese; the exception goes to the log for the instructor."""
+    from toolkit.widgets._common import t
+    from toolkit.widgets.voice import VoiceDrill
+
+    drill = VoiceDrill(script=SCRIPTS["greeting"])
+    assert drill.raise_errors is False  # a trainee's drill
+    drill.upload.value = ({"name": None, "type": "audio/wav", "size": 4, "content": memoryview(b"RIFF"),
+                           "last_modified": datetime.now(timezone.utc)},)
+    assert t("errors", "drill").split("“")[0] in drill.feedback.value  # 这次没能检查你的答案。请点…
+    assert "TypeError" not in drill.feedback.value and "Traceback" not in drill.feedback.value
+    assert drill.report is None and progress.attempts("voice") == []
+    log = capfd.readouterr().err  # the instructor's side: the server log gets the real traceback
+    assert "traceback hidden from the trainee" in log and "TypeError" in log
