@@ -7,6 +7,7 @@ Needs /usr/bin/chromium (scripts/system-deps.sh); skipped with a reason when it 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -76,13 +77,21 @@ def test_an_answer_typed_in_jupyterlab_is_recorded_as_text(lab, tmp_path):
             expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_be_attached(timeout=TIMEOUT_MS)
 
             def run(index: int, text: str | None = None, wait_for: str = "") -> str:
+                """Run cell ``index`` as a trainee does: type into it if it is the answer cell (the
+                only code input shown), else Shift+Enter from the cell above (checks are collapsed)."""
                 cell = cells.nth(index)
-                cell.locator(".jp-InputArea-editor").click()
                 if text is not None:
+                    cell.locator(".jp-InputArea-editor").click()
                     page.keyboard.insert_text(text)  # as an input method commits it
+                else:
+                    assert cell.locator(".jp-InputPlaceholder").count() == 1  # collapsed: not the trainee's to edit
+                    expect(cell).to_have_class(re.compile(r"\bjp-mod-active\b"), timeout=TIMEOUT_MS)
                 page.keyboard.press("Shift+Enter")
-                expect(cell.locator(".jp-InputPrompt")).to_have_text("[" + str(run.count + 1) + "]:", timeout=TIMEOUT_MS)
                 run.count += 1
+                if text is not None:  # a collapsed input has no prompt on screen; what it runs shows later
+                    expect(cell.locator(".jp-InputPrompt")).to_have_text(f"[{run.count}]:", timeout=TIMEOUT_MS)
+                expect(cells.nth(index + 1)).to_have_class(re.compile(r"\bjp-mod-active\b"), timeout=TIMEOUT_MS)
+                expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_be_attached(timeout=TIMEOUT_MS)
                 if wait_for:
                     expect(cell.locator(".jp-OutputArea")).to_contain_text(wait_for, timeout=TIMEOUT_MS)
                 return cell.locator(".jp-OutputArea").inner_text()
@@ -90,7 +99,11 @@ def test_an_answer_typed_in_jupyterlab_is_recorded_as_text(lab, tmp_path):
             run.count = 0
             expect(page.locator(".jp-StatusBar-TextItem", has_text="Idle").first).to_be_visible(timeout=TIMEOUT_MS)
             # Cells of the released 02: intro, setup text, setup, q1 text, q1 answer, q1 test.
-            assert run(2) == ""  # the setup cell shows nothing
+            cells.nth(0).click()  # select the first cell, then go down with Shift+Enter
+            page.keyboard.press("Shift+Enter")
+            page.keyboard.press("Shift+Enter")
+            assert run(2) == ""  # the setup cell shows nothing (q1's check below needs it to have run)
+            page.keyboard.press("Shift+Enter")  # past q1's text
             recorded = run(4, "“您能详细说说断网时的情况吗？”", wait_for="已记下第 1 题的答案")
             assert "SyntaxError" not in recorded and "Traceback" not in recorded
             check = run(5, wait_for="是一个问句")
