@@ -139,7 +139,7 @@ def _transformer(shell):
         if grade_id is None:
             return source_lines
         text = answer_text("".join(source_lines))
-        return [f"__import__('toolkit.grading.answers', fromlist=['record']).record({grade_id!r}, {text!r})\n"]
+        return [f"__import__('toolkit.exercise.answers', fromlist=['record']).record({grade_id!r}, {text!r})\n"]
 
     as_data.kefu_answers = True  # so enable() installs it once
     return as_data
@@ -192,6 +192,6 @@ def enable(shell=None) -> None:
 
 
 def load_ipython_extension(shell) -> None:
-    """``%load_ext toolkit.grading.answers``, or ``c.InteractiveShellApp.extensions`` in a course
+    """``%load_ext toolkit.exercise.answers``, or ``c.InteractiveShellApp.extensions`` in a course
     kernel's IPython config: answer cells are text even before the setup cell has run."""
     enable(shell)
