@@ -42,7 +42,7 @@ c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
 # Answer cells hold only the trainee's words (`### BEGIN SOLUTION` / model answer / `### END
 # SOLUTION` in source/): the release shows an empty cell, and the answer is never run as code
-# (toolkit/grading/answers.py, sanitize.py).
+# (toolkit/exercise/answers.py, toolkit/grading/sanitize.py).
 c.ClearSolutions.code_stub = {"python": ""}
 c.ClearSolutions.text_stub = "在这里写下你的回答。"
 # Trainee answers longer than this are cut at autograde (and the summary says so): a reply is a

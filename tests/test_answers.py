@@ -12,7 +12,7 @@ import pytest
 
 from labkernel import LabKernel
 from toolkit.grading import cohort
-from toolkit.grading.answers import answer_name, answer_text, choice, is_question, letters, lines, ordered
+from toolkit.exercise.answers import answer_name, answer_text, choice, is_question, letters, lines, ordered
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -166,7 +166,7 @@ def test_the_ipython_extension_makes_answers_text_before_the_setup_cell(tmp_path
     """For a course kernel that loads it at start (c.InteractiveShellApp.extensions)."""
     nb, path = _notebook(tmp_path, "08_telephone", answers={"q4-answer": "２７０ 字"})
     cells, kernel = _cells(nb), kernels(path)
-    assert kernel.run(nbformat.v4.new_code_cell("%load_ext toolkit.grading.answers")).status == "ok"
+    assert kernel.run(nbformat.v4.new_code_cell("%load_ext toolkit.exercise.answers")).status == "ok"
     answered = kernel.run(cells["q4-answer"])
     assert answered.status == "ok" and "已记下第 4 题的答案" in answered.text
     assert kernel.run(nbformat.v4.new_code_cell("print(回答4)")).text.strip() == "２７０ 字"
@@ -176,7 +176,7 @@ def test_the_ipython_extension_makes_answers_text_before_the_setup_cell(tmp_path
 def test_model_answers_pass_every_visible_check(assignment, tmp_path):
     """自检 on the released notebook with the model answers typed in: every public check passes, and
     each test cell runs on its own (the self-check runs them one by one)."""
-    from toolkit.grading.selfcheck import run_visible_checks
+    from toolkit.exercise.selfcheck import run_visible_checks
 
     _, path = _notebook(tmp_path, assignment)
     results = run_visible_checks(path, {})

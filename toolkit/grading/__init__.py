@@ -1,13 +1,20 @@
-"""Grading helpers that run inside the trainee's kernel: ``Question`` for nbgrader test cells,
-``自检`` for the trainee's self-check, and ``answers`` (answer cells hold plain text: the kernel
-records it, the parsers read it). Import-light: never imports nbgrader.
+"""The instructor's grading machinery, used by the ``kefu`` command and ``nbgrader_config.py``:
+sanitiser, nbgrader hooks, in-process executor, parallel driver, exchange, roster, export,
+feedback, report, demo, watch and gradebook backups. Nothing here runs in the trainee's kernel;
+that side is ``toolkit.exercise``.
 
-Instructor-side parts (sanitiser, parallel grading, export, report) live in sibling modules
-and are imported only by the ``kefu`` command and ``nbgrader_config.py``.
+Importing this package loads none of its modules: each caller imports the one it needs.
 """
 
-from . import answers
-from .question import Question
-from .selfcheck import 自检
+# For notebooks released before the split: their setup cell says
+# ``from toolkit.grading import Question, 自检, answers``. The names come from toolkit.exercise,
+# imported only when asked for, so the instructor's modules stay out of the trainee's kernel.
+_MOVED_TO_EXERCISE = ("Question", "answers", "自检")
 
-__all__ = ["Question", "answers", "自检"]
+
+def __getattr__(name: str):
+    if name in _MOVED_TO_EXERCISE:
+        import toolkit.exercise
+
+        return getattr(toolkit.exercise, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4.nbbase import random_cell_id
 
-from .answers import answer_text
+from ..exercise.answers import answer_text
 
 _LETTERS = re.compile(r"^[A-Z]+$")
 

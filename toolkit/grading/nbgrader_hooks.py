@@ -25,7 +25,7 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from traitlets import Int
 
 from . import markers
-from .answers import answer_name, answer_text, literal_source
+from ..exercise.answers import answer_name, answer_text, literal_source
 from .html_safety import clean_markdown
 from .sanitize import MAX_ANSWER_CHARS, forget_duplicates, instructor_cell, restore_answer_text, sanitize_notebook
 

@@ -126,7 +126,7 @@ def _warm(course: Course, assignment: str) -> None:
     import nbgrader.preprocessors  # noqa: F401
 
     from .. import checks
-    from . import question  # noqa: F401  (the tests' Question)
+    from ..exercise import question  # noqa: F401  (the tests' Question)
 
     for path in course.source_notebooks(assignment):  # the instructor's notebooks: trusted
         for cell in nbformat.read(path, as_version=4).cells:

@@ -2,7 +2,7 @@
 
 An answer cell (nbgrader autograded answer, grade_id ``qN-answer``) holds the trainee's words,
 never code. Before execution kefu rewrites it into ``回答N = '<repr of the text>'``, built here
-(``toolkit.grading.answers.literal_source``): the text is never parsed as Python, so code typed
+(``toolkit.exercise.answers.literal_source``): the text is never parsed as Python, so code typed
 as an answer is just text and a malformed answer cannot void another one. An answer longer than
 ``MAX_ANSWER_CHARS`` is cut there, and nbgrader's markers in it are broken (``markers``). Every
 cell the trainee added is emptied (code, markdown or raw); the hand-graded markdown answer keeps
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from .answers import answer_name, answer_text, literal_source
+from ..exercise.answers import answer_name, answer_text, literal_source
 from .html_safety import clean_markdown
 from .markers import neutralise
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..grading.question import Question
+from ..exercise.question import Question
 from .settings import text
 
 AUDIO_SUFFIXES = (".wav", ".webm", ".ogg", ".opus", ".mp3", ".m4a", ".flac")
