@@ -22,6 +22,15 @@ COURSE_WORDS = re.compile(r"练习|作业|单元|电脑|系统会|单元格|运�
 ENGLISH_FIRST = re.compile(  # an English part name followed by its Chinese name in brackets
     r"(Feature|Advantage|Benefit|Situation|Problem|Implication|Need-payoff|Feel|Felt|Found)\s*[（(][\u4e00-\u9fff]")
 
+# English part names belong in brackets after the Chinese name: 特点（Feature）, never alone
+_PART = r"(Feature|Advantage|Benefit|Situation|Problem|Implication|Need-payoff|Feel|Felt|Found)"
+ENGLISH_OUTSIDE_BRACKETS = re.compile(r"(?<![A-Za-z])" + _PART + r"(?![A-Za-z])")
+BRACKETED = re.compile(r"[（(][^）)]*[）)]")
+
+
+def english_part_names(text: str) -> list[str]:
+    return ENGLISH_OUTSIDE_BRACKETS.findall(BRACKETED.sub("", text))
+
 
 def markdown_cells(path: Path):
     nb = json.loads(path.read_text(encoding="utf-8"))
@@ -95,6 +104,21 @@ def test_closing_question_and_goodbye_are_not_said_in_one_breath():
 def test_ui_part_names_are_chinese_first():
     text = (ROOT / "toolkit/widgets/ui.toml").read_text(encoding="utf-8")
     assert ENGLISH_FIRST.findall(text) == []
+    values = [line.split("=", 1)[1] for line in text.splitlines() if "=" in line and not line.lstrip().startswith("#")]
+    assert [v for v in values if english_part_names(v)] == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + sorted((ROOT / "release").glob("*/*.ipynb")), ids=lambda p: p.stem)
+def test_part_names_are_never_english_alone(path):
+    """Tables and lists name the parts in Chinese; English appears only in brackets after it."""
+    wrong = [(i, name) for i, md in markdown_cells(path) for name in english_part_names(md)]
+    assert wrong == []
+
+
+def test_english_alone_is_caught():
+    assert english_part_names("| F | Feature | **特点** |") == ["Feature"]
+    assert english_part_names("用 Feel → Felt 回应") == ["Feel", "Felt"]
+    assert english_part_names("| F | **特点**（Feature） | 3F（Feel · Felt · Found）") == []
 
 
 def test_no_model_reply_says_what_the_course_forbids():
