@@ -365,16 +365,43 @@ def test_speech_rate_bad_seconds(seconds, error):
         speech_rate("您好", seconds)
 
 
-@pytest.mark.parametrize("pattern, literals", [
-    ("你挂断(电话)?后?再(拨|打)", {"你挂断"}),
-    ("(跟|和)你(瞎)?耗", {"你"}),
-    ("(说什么|为什么)[?!]+", {"说什么", "为什么"}),
-    ("[你您]?(听|看)[懂清]", None),
-    ("喂(?![养奶])", {"喂"}),
-    ("(没事|不说)的话我就挂了", {"的话我就挂了"}),
-    ("(没事|不说)[了吧]*我(就)?挂", {"没事", "不说"}),  # two-character words beat a common 我
+@pytest.mark.parametrize("pattern, sets", [
+    # adjacent parts with a few spellings multiply out into whole words
+    ("你挂断(电话)?后?再(拨|打)", [{"你挂断再拨", "你挂断再打", "你挂断后再拨", "你挂断后再打", "你挂断电话再拨",
+                                   "你挂断电话再打", "你挂断电话后再拨", "你挂断电话后再打"}]),
+    ("(跟|和)你(瞎)?耗", [{"跟你耗", "和你耗", "跟你瞎耗", "和你瞎耗"}]),
+    ("(说什么|为什么)[?!]+", [{"说什么?", "说什么!", "为什么?", "为什么!"}]),
+    ("[你您]?(听|看)[懂清]", [{"听懂", "听清", "看懂", "看清"}]),  # 你听懂 contains 听懂: the shorter suffices
+    ("喂(?![养奶])", [{"喂"}]),  # a negative look-ahead needs nothing
+    ("(?<=[您你])(自己)?找[^,.]{1,8}", [{"您找", "你找", "您自己找", "你自己找"}]),  # a look-behind does
+    ("(没事|不说)的话我就挂了", [{"没事的话我就挂了", "不说的话我就挂了"}]),
+    ("(没事|不说)[了吧]*我(就)?挂", [{"没事", "不说"}, {"我挂", "我就挂"}]),  # both are needed
+    ("a.*b", [{"a"}, {"b"}]),
+    ("[^a]b|\\d+", []),  # the second branch needs no literal: always run
 ])
-def test_required_literals(pattern, literals):
-    from toolkit.literals import required_literals
+def test_required_sets(pattern, sets):
+    from toolkit.literals import required_literals, required_sets
 
-    assert required_literals(pattern) == literals
+    assert [set(s) for s in required_sets(pattern)] == sets
+    assert required_literals(pattern) == (sets[0] if sets else None)
+
+
+def test_prefilter_never_skips_a_regex_that_matches():
+    """The literal prefilter only saves work: over every labelled text, each fault or forbidden regex
+    that matches is among the candidates the automaton and the ``in`` tests let through."""
+    import tomllib
+    from pathlib import Path
+
+    from toolkit import checks
+    from toolkit.normalize import normalize
+
+    texts = {item["text"] for path in Path(__file__).parent.glob("*/*.toml")
+             for item in tomllib.loads(path.read_text(encoding="utf-8")).get("item", [])}
+    assert len(texts) > 1000
+    skipped = []
+    for matcher in (checks._faults(), checks._forbidden_matchers().patterns):
+        for text in map(normalize, texts):
+            candidates = set(matcher.candidates(text))
+            skipped += [(text, pattern.pattern) for index, (_, pattern) in enumerate(matcher.branches)
+                        if index not in candidates and any(m.end() > m.start() for m in pattern.finditer(text))]
+    assert skipped == []

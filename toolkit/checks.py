@@ -27,7 +27,7 @@ from functools import cache, lru_cache
 import ahocorasick
 
 from . import kb, segment
-from .literals import required_literals
+from .literals import required_sets
 from .normalize import View, phrase_key, views
 
 __all__ = [
@@ -447,38 +447,25 @@ class _Entry:
 @dataclass(frozen=True, slots=True)
 class _Matchers:
     literals: ahocorasick.Automaton  # phrase and variant wordings, on the punctuation-free view
-    patterns: tuple[tuple[re.Pattern, _Entry], ...]  # paraphrase regexes, on the punctuation view
-    triggers: ahocorasick.Automaton  # required literal of a regex -> its indices in `patterns`
-    always: tuple[int, ...]  # regexes with no required literal: run on every text
+    patterns: _Prefiltered  # paraphrase regexes (name: the entry's index), on the punctuation view
+    entries: tuple[_Entry, ...]
 
 
 @cache
 def _forbidden_matchers() -> _Matchers:
     literals = ahocorasick.Automaton()
-    patterns: list[tuple[re.Pattern, _Entry]] = []
+    entries: list[_Entry] = []
+    patterns: list[tuple[int, str]] = []
     for raw in kb.load("forbidden_phrases")["forbidden"]:
         entry = _Entry(raw["id"], raw["phrase"], raw["category"], raw["suggestion"])
         for wording in (raw["phrase"], *raw["variants"]):
             key = phrase_key(wording)
             if key and key not in literals:
                 literals.add_word(key, (len(key), entry))
-        patterns.extend((re.compile(p), entry) for p in raw["patterns"])
+        patterns.extend((len(entries), p) for p in raw["patterns"])
+        entries.append(entry)
     literals.make_automaton()
-    # One automaton pass tells which regexes can match at all (see toolkit.literals).
-    by_literal: dict[str, list[int]] = {}
-    always = []
-    for index, (pattern, _) in enumerate(patterns):
-        required = required_literals(pattern.pattern)
-        if required is None:
-            always.append(index)
-        for literal in required or ():
-            by_literal.setdefault(literal, []).append(index)
-    triggers = ahocorasick.Automaton()
-    for literal, indices in by_literal.items():
-        triggers.add_word(literal, tuple(indices))
-    if by_literal:
-        triggers.make_automaton()
-    return _Matchers(literals, tuple(patterns), triggers, tuple(always))
+    return _Matchers(literals, _Prefiltered.build(patterns, split=False), tuple(entries))
 
 
 def _hit(view: View, original: str, start: int, end: int, entry: _Entry) -> Hit:
@@ -491,15 +478,8 @@ def _forbidden_hits(original: str, with_punct: View, bare: View) -> list[Hit]:
     found: list[Hit] = []
     for end, (length, entry) in m.literals.iter(bare.text):
         found.append(_hit(bare, original, end - length + 1, end + 1, entry))
-    candidates = set(m.always)
-    if len(m.triggers):
-        for _, indices in m.triggers.iter(with_punct.text):
-            candidates.update(indices)
-    for index in sorted(candidates):
-        pattern, entry = m.patterns[index]
-        for match in pattern.finditer(with_punct.text):
-            if match.end() > match.start():
-                found.append(_hit(with_punct, original, match.start(), match.end(), entry))
+    for index, match in m.patterns.matches(with_punct.text):
+        found.append(_hit(with_punct, original, match.start(), match.end(), m.entries[index]))
     if len(found) < 2:
         return found
     # Leftmost-longest, no overlaps: one highlight per place in the text.
@@ -582,48 +562,66 @@ def _branches(pattern: str) -> list[str]:
     return out + [pattern[start:]]
 
 
+_ALSO_MAX = 16
+
+
 @dataclass(frozen=True, slots=True)
 class _Prefiltered:
-    """Many named regexes run as their alternatives, each only when one of its required literals
-    occurs in the text (one Aho-Corasick pass, as for the forbidden phrases): most replies need
-    only a few of them."""
+    """Many named regexes run as their alternatives, each only when the literals it needs occur in the
+    text (toolkit.literals): one Aho-Corasick pass finds the candidates by their most selective
+    literal, ``in`` tests their other required literals, and only the survivors run. Most replies
+    need only a few of them."""
 
-    branches: tuple[tuple[str, re.Pattern], ...]
+    branches: tuple[tuple[object, re.Pattern], ...]
     triggers: ahocorasick.Automaton
     always: tuple[int, ...]
+    also: tuple[tuple[tuple[str, ...], ...], ...]  # per branch: further sets, one literal of each must occur
 
     @classmethod
-    def build(cls, table: Mapping[str, str]) -> "_Prefiltered":
-        branches, by_literal, always = [], {}, []
-        for name, pattern in table.items():
-            for branch in _branches(pattern):
+    def build(cls, table, split: bool = True) -> "_Prefiltered":
+        """``table``: a mapping or (name, pattern) pairs; ``split``: run each top-level alternative
+        on its own (finditer then finds every branch's matches, overlaps sorted out by the caller)."""
+        items = table.items() if isinstance(table, Mapping) else table
+        branches, by_literal, always, also = [], {}, [], []
+        for name, pattern in items:
+            for branch in (_branches(pattern) if split else [pattern]):
                 index = len(branches)
                 branches.append((name, re.compile(branch)))
-                required = required_literals(branch)
-                if required is None:
+                first, *rest = required_sets(branch) or [None]
+                # Further sets are tested with ``in``: only small ones pay for themselves.
+                also.append(tuple(tuple(sorted(s)) for s in rest if len(s) <= _ALSO_MAX))
+                if first is None:
                     always.append(index)
-                for literal in required or ():
+                for literal in first or ():
                     by_literal.setdefault(literal, []).append(index)
         triggers = ahocorasick.Automaton()
         for literal, indices in by_literal.items():
             triggers.add_word(literal, tuple(indices))
         if by_literal:
             triggers.make_automaton()
-        return cls(tuple(branches), triggers, tuple(always))
+        return cls(tuple(branches), triggers, tuple(always), tuple(also))
 
-    def finditer(self, text: str):
-        """(name, match) for every match of every regex, left to right."""
+    def candidates(self, text: str) -> list[int]:
+        """Indices of the branches whose required literals all occur in ``text``, in order."""
         candidates = set(self.always)
         if len(self.triggers):
             for _, indices in self.triggers.iter(text):
                 candidates.update(indices)
-        found = []
+        also = self.also
+        return sorted(i for i in candidates if not also[i] or all(any(w in text for w in s) for s in also[i]))
+
+    def matches(self, text: str):
+        """(name, match) for every non-empty match of every candidate, branch by branch."""
         branches = self.branches
-        for index in candidates:
+        for index in self.candidates(text):
             name, pattern = branches[index]
             for m in pattern.finditer(text):
                 if m.end() > m.start():
-                    found.append((m.start(), -m.end(), name, m))
+                    yield name, m
+
+    def finditer(self, text: str):
+        """(name, match) for every match of every regex, left to right."""
+        found = [(m.start(), -m.end(), name, m) for name, m in self.matches(text)]
         if len(found) > 1:
             found.sort(key=lambda f: f[:2])
         return [(name, m) for _, _, name, m in found]
