@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
 
@@ -27,19 +26,53 @@ _SPACES = re.compile(r"(\s+)")
 _NON_WORDS = re.compile(r"(\W+)")  # keeps letters, digits and CJK; drops punctuation, symbols, emoji
 
 
-@dataclass(frozen=True, slots=True)
 class View:
-    """A normalised string; run ``k`` starts at ``starts[k]`` here and at ``origins[k]`` in the original."""
+    """A normalised string; run ``k`` starts at ``starts[k]`` here and at ``origins[k]`` in the original.
 
-    text: str
-    starts: tuple[int, ...]
-    origins: tuple[int, ...]
-    original_length: int
+    A view made by dropping characters from a one-run view keeps the split pieces and builds its
+    runs only when an offset is asked for: most replies need no offset on their punctuation-free view."""
+
+    __slots__ = ("text", "_starts", "_origins", "original_length", "_pieces")
+
+    def __init__(self, text: str, starts: tuple[int, ...] | None, origins: tuple[int, ...] | None,
+                 original_length: int, pieces: tuple[list[str], int] | None = None):
+        self.text, self._starts, self._origins, self.original_length = text, starts, origins, original_length
+        self._pieces = pieces  # (kept, gap, kept, ..., kept pieces; origin of the first) when built lazily
+
+    def _runs(self) -> None:
+        pieces, first = self._pieces
+        kept = pieces[0::2]
+        self._origins = tuple(list(accumulate(map(len, pieces), initial=first))[0::2][:len(kept)])
+        self._starts = tuple(accumulate(map(len, kept[:-1]), initial=0))
+        self._pieces = None
+
+    @property
+    def starts(self) -> tuple[int, ...]:
+        if self._starts is None:
+            self._runs()
+        return self._starts
+
+    @property
+    def origins(self) -> tuple[int, ...]:
+        if self._origins is None:
+            self._runs()
+        return self._origins
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, View) and (self.text, self.starts, self.origins, self.original_length) == (
+            other.text, other.starts, other.origins, other.original_length)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"View(text={self.text!r}, starts={self.starts!r}, origins={self.origins!r}, " \
+               f"original_length={self.original_length!r})"
 
     def origin(self, position: int) -> int:
         """Index in the original text of the character at ``position`` in this view."""
-        k = bisect_right(self.starts, position) - 1
-        return self.origins[k] + position - self.starts[k]
+        starts = self.starts
+        k = bisect_right(starts, position) - 1
+        return self._origins[k] + position - starts[k]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of this view back to the original text."""
@@ -76,11 +109,8 @@ def _drop(source: View, gaps: re.Pattern) -> View:
         return source
     kept = pieces[0::2]
     text = "".join(kept)
-    if source.starts == (0,):  # one run (the common case): C-level splits and sums only
-        positions = list(accumulate(map(len, pieces), initial=source.origins[0]))
-        origins = tuple(positions[0::2][:len(kept)])
-        starts = tuple(accumulate(map(len, kept[:-1]), initial=0))
-        return View(text, starts, origins, source.original_length)
+    if source.starts == (0,):  # one run (the common case): the runs are built when first needed
+        return View(text, None, None, source.original_length, (pieces, source.origins[0]))
     old_starts, old_origins, old_len = source.starts, source.origins, len(source.text)
     starts, origins, n, s = [], [], 0, 0
     for index, piece in enumerate(pieces):
