@@ -900,7 +900,11 @@ def review_reply(text: str, customer: str | None = None) -> Review:
     if turn is not None:
         if not _addresses(turn, t, bare.text, act):
             findings.append(Finding("off-topic", _WHOLE["off-topic"], 0, len(text), text))
-        if turn.wronged and not apology and not act["restate"].search(t):
+        # 听 · 表态 · 承诺 (seed 002): a concrete commitment (an action and a time) answers a wronged
+        # customer; one upset with the service also needs the stance (表态) that takes it seriously.
+        committed = staff_acts and act["when"].search(t) is not None and (
+            not turn.upset or act["stance"].search(t) is not None)
+        if turn.wronged and not apology and not committed and not act["restate"].search(t):
             findings.append(Finding("no-apology", _WHOLE["no-apology"], 0, len(text), text))
         if act["follow_up"].search(t) and not act["when"].search(t):
             findings.append(Finding("no-time", _WHOLE["no-time"], 0, len(text), text))
