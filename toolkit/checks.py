@@ -655,7 +655,7 @@ class _Turn:
     topic: frozenset[str]  # content bigrams; empty = no topic to address (a stage direction, a greeting)
     topics: frozenset[str]  # service topics of [review_topic] the customer talks about
     domains: frozenset[str]  # service domains of [review_domain] its words belong to (银行卡 -> bank)
-    wronged: bool  # the customer reports a wrong or complains: an apology or empathy is due
+    wronged: bool  # the customer reports a wrong, complains or could not be heard: an apology is due
     upset: bool  # angry at the service itself: an apology with a next step takes that up
 
 
@@ -667,11 +667,13 @@ def _customer_turn(customer: str) -> _Turn:
     spoken = _STAGE.sub("", with_punct.text)
     bare_spoken = _NON_WORD.sub("", spoken)
     stop = _stop_chars()
-    if len(bare_spoken) < 4:
-        return _Turn(frozenset(), frozenset(), frozenset(), False, False)
     cues = _cues()["review_customer"]
+    unheard = any(cues["hard_to_hear"].search(m.group()) for m in _STAGE.finditer(with_punct.text)) \
+        or cues["not_followed"].search(spoken) is not None
+    if len(bare_spoken) < 4:
+        return _Turn(frozenset(), frozenset(), frozenset(), unheard, False)
     return _Turn(_bigrams(bare_spoken, stop), _topics(bare_spoken), _main_domains(_domains(bare_spoken)),
-                 bool(cues["wronged"].search(spoken)), bool(cues["upset"].search(spoken)))
+                 unheard or bool(cues["wronged"].search(spoken)), bool(cues["upset"].search(spoken)))
 
 
 @cache
@@ -900,11 +902,11 @@ def review_reply(text: str, customer: str | None = None) -> Review:
     if turn is not None:
         if not _addresses(turn, t, bare.text, act):
             findings.append(Finding("off-topic", _WHOLE["off-topic"], 0, len(text), text))
-        # 听 · 表态 · 承诺 (seed 002): a concrete commitment (an action and a time) answers a wronged
-        # customer; one upset with the service also needs the stance (表态) that takes it seriously.
-        committed = staff_acts and act["when"].search(t) is not None and (
-            not turn.upset or act["stance"].search(t) is not None)
-        if turn.wronged and not apology and not committed and not act["restate"].search(t):
+        # A wronged customer is owed an apology or empathy (issue 8). One upset with the service but not
+        # reporting a wrong may instead get the stance (表态, seed 002: 听 · 表态 · 承诺) that takes the
+        # matter seriously, with an action or a question (我非常希望能为您解决问题，请您……好吗？).
+        stance = not turn.wronged and act["stance"].search(t) is not None and (staff_acts or "?" in t)
+        if (turn.wronged or turn.upset) and not apology and not stance and not act["restate"].search(t):
             findings.append(Finding("no-apology", _WHOLE["no-apology"], 0, len(text), text))
         if act["follow_up"].search(t) and not act["when"].search(t):
             findings.append(Finding("no-time", _WHOLE["no-time"], 0, len(text), text))
