@@ -42,8 +42,8 @@ def _notebook_answers() -> list[tuple[str, str, None]]:
     return out
 
 
-# Replies the course's markdown presents as good, by notebook (course/NN_*.ipynb), with the
-# customer's line before them where the text gives one. Templates with a gap (您能……吗？) and
+# Replies the course presents as good, by notebook (course/NN_*.ipynb): in its text, and the good
+# replies its example cells judge; with the customer's line where the notebook gives one. Templates with a gap (您能……吗？) and
 # fragments of a sentence are left out. tests/test_course_voice.py checks each is still in its notebook.
 COURSE_LINES = [
     ("01", "礼物赶不上阿姨的生日，您一定很着急，我先帮您联系快递加急……", "我买的礼物三天没更新物流了，明天就是我妈生日。"),
@@ -75,7 +75,10 @@ COURSE_LINES = [
            "我给您介绍一下两款的区别，您看可以吗？", "对，橱柜都做好了。"),
     ("11", "好的，请问您怎么称呼？方便留一个联系电话吗？……感谢您的光临，到货后我第一时间通知您，请慢走！",
      "好，你先帮我登记吧，我也看看那一款。"),
+    ("11", "很抱歉让您着急了，我现在就帮您查这笔转账，30分钟内给您回电话。", "我在手机银行转了一笔钱，钱扣了，对方说没收到！"),
     ("13", "亲，在的，请问您想做名片还是纸杯呢？", "在吗？"),
+    ("13", "亲，在的，很高兴为您服务，请问您想做名片还是纸杯呢？", "在吗？"),
+    ("13", "亲，明天上午就为您发货哦。", None),
     ("13", "我马上帮您查一下", None),
     ("13", "今天下午五点前发货，发货后把单号发给您", None),
     ("13", "您拍下后把名片上的信息发给我", None),
