@@ -142,3 +142,18 @@ def test_complaint_explanations_name_the_real_demand():
         why = src.explain({"id": case["id"], "text": case["text"], "label": case["type"]})
         quoted = re.findall("“([^”]+)”", why)
         assert not any(re.fullmatch(r"\d+\s*(天|小时|个工作日)内?", q) for q in quoted), (case["id"], why)
+
+
+def test_the_course_lines_in_the_model_reply_list_are_in_their_notebooks():
+    """tests/model_replies.py lists the good replies the course presents (run through the checkers in
+    tests/test_review.py); each must still be in its notebook (text or example cell), as written there."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from model_replies import COURSE_LINES
+
+    markdown = {p.stem[:2]: "".join("".join(c["source"]) for c in json.loads(p.read_text(encoding="utf-8"))["cells"])
+                for p in sorted((ROOT / "course").glob("*.ipynb"))}
+    missing = [(nb, text) for nb, text, customer in COURSE_LINES
+               if text not in markdown[nb].replace("**", "") or customer and customer not in markdown[nb]]
+    assert missing == [] and len(COURSE_LINES) >= 25

@@ -100,3 +100,88 @@ def test_checkers_agree_with_every_labelled_example_in_the_knowledge_base():
         if not checks.three_f(reply["feel"] + reply["felt"] + reply["found"]).ok:
             wrong.append(reply["id"])
     assert wrong == []
+
+
+# ----------------------------------------------------------------------------- choice pairs (issue 10.2)
+
+PAIRS = kb.load("pairs")["pair"]
+RULES = {r["id"]: r for r in kb.load("pairs")["rule"]}
+
+# Near-misses whose rule review_reply judges, but which it does not catch here: checker gaps,
+# reported to the lead (toolkit/checks.py and cues.toml are theirs). xfail, not strict: they pass
+# once the checker catches them.
+CHECKER_MISSES = {
+    "opening-02:near0": "（电话响了三声后才接起）is a stage direction: no apology is asked for",
+    "silent-call-06:near0": "stage direction: the checker cannot tell an apology is due",
+    "cannot-hear-01:near0": "stage direction: the checker cannot tell an apology is due",
+    "cannot-hear-03:near0": "stage direction: the checker cannot tell an apology is due",
+    "cannot-hear-05:near0": "stage direction: the checker cannot tell an apology is due",
+    "cannot-hear-06:near0": "我的手机号是138…… is not a wrong done to the customer, yet we failed to hear",
+    "cannot-hear-07:near0": "stage direction: the checker cannot tell an apology is due",
+    "cannot-hear-08:near0": "你刚才说的我没听懂 is not in review_customer.wronged",
+    "busy-line-01:near0": "怎么这么难打通 / 打了半天 is not in review_customer.wronged",
+    "busy-line-02:near0": "怎么响了这么多声才接 is not in wronged; flagged off-topic instead",
+    "hold-05:near0": "怎么这么慢 is not in review_customer.wronged",
+    "complaint-02:near0": "你怎么这么慢 is not in review_customer.wronged",
+    "complaint-05:near0": "可能是 is not in review.uncertain",
+    "complaint-06:near0": "什么破公司 / 有存在的必要吗 is not in review_customer.wronged",
+    "complaint-08:near0": "不过赔偿我们这边办不了 is flagged buck, not bare-refusal",
+    "complaint-accept-02:near0": "会尽快处理 promises no reply, so no-time does not fire",
+    "transfer-01:near0": "叫你们领导来 is not in review_customer.wronged",
+    "refund-01:near0": "怎么还没到账 is not in review_customer.wronged",
+    "refund-05:near0": "处理好了会通知您 counts as a time (when: 好了会)",
+    "delivery-01:near0": "马上 (of the action) counts as the reply's time",
+    "after-sale-01:near0": "收到的商品有质量问题 is not in review_customer.wronged",
+    "after-sale-03:near0": "我会尽快为您登记售后 promises no reply, so no-time does not fire",
+    "after-sale-04:near0": "一般一个星期左右就能修好吧: 一般…吧 is not in review.uncertain",
+    "after-sale-05:near0": "按售后政策需要先做检测 counts as a way forward",
+    "apology-01:near0": "我会反馈给他们 counts as a staff action, which excuses buck",
+    "complaint-04:near0": "需要您联系当时登记的那位同事 is not a buck cue",
+    "transfer-02:near0": "您可以明天再打过来找他 is not a buck cue",
+    "transfer-03:near0": "您明天再来电话吧 is not a buck cue",
+}
+
+
+def _near_misses():
+    """The near-misses whose rule a checker judges (the others: procedure, order, jargon... are
+    named in the data and checked only for a known rule and an explanation of their own)."""
+    out = []
+    for p in PAIRS:
+        for i, near in enumerate(p["near"]):
+            if "finding" not in RULES[near["breaks"]] and near["breaks"] != "closed-question":
+                continue
+            where = f"{p['id']}:near{i}"
+            marks = [pytest.mark.xfail(reason=CHECKER_MISSES[where], strict=False)] if where in CHECKER_MISSES else []
+            out.append(pytest.param(p, i, id=where, marks=marks))
+    return out
+
+
+def test_every_wrong_option_has_its_own_explanation():
+    for p in PAIRS:
+        whys = [p["why"], p["bad_why"], *(n["why"] for n in p["near"])]
+        assert all(w.strip() for w in whys) and len(set(whys)) == len(whys), p["id"]
+        assert p["near"] and all(n["breaks"] in RULES for n in p["near"]), p["id"]
+
+
+def test_the_checker_passes_the_right_reply_and_flags_the_forbidden_one():
+    from toolkit.checks import review_reply
+
+    for p in PAIRS:
+        good, bad = review_reply(p["good"], p["customer"]), review_reply(p["bad"], p["customer"])
+        assert good.ok, (p["id"], good.why)
+        assert not bad.ok and bad.score < good.score, p["id"]
+
+
+@pytest.mark.parametrize("pair, index", _near_misses())
+def test_each_near_miss_breaks_the_rule_its_data_names(pair, index):
+    """The rule in ``breaks`` is what the checker finds, where the checker judges that rule."""
+    from toolkit.checks import classify_question, review_reply
+
+    near = pair["near"][index]
+    rule = RULES[near["breaks"]]
+    review = review_reply(near["text"], pair["customer"])
+    if "finding" in rule:
+        assert rule["finding"] in {f.code for f in review.findings}, (near["text"], review.why)
+        assert review.score < review_reply(pair["good"], pair["customer"]).score
+    else:
+        assert classify_question(near["text"]) == "closed"

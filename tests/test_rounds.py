@@ -83,16 +83,17 @@ def test_near_misses_are_real_options_with_their_own_explanation():
     from toolkit.widgets.choice import options_of
 
     pairs = list(kb.load("pairs")["pair"])
-    with_near = [p for p in pairs if p.get("near")]
-    assert len(with_near) >= 20
-    for p in with_near:
+    rules = {r["id"] for r in kb.load("pairs")["rule"]}
+    assert all(p.get("near") for p in pairs)  # every pair has a near-miss beside its ×
+    for p in pairs:
         texts = [text for _, text, _ in options_of(p)]
-        whys = [why for key, _, why in options_of(p) if key.startswith("near")]
-        assert len(set(texts)) == len(texts) and len(set(whys)) == len(whys) and p["why"] not in whys, p["id"]
+        whys = [why for _, _, why in options_of(p)]
+        # every option, the × included, has its own explanation
+        assert len(set(texts)) == len(texts) and len(set(whys)) == len(whys), p["id"]
         for n in p["near"]:
             # A near-miss is polite: no forbidden phrase, unlike the caricatured ×.
             assert not checks.find_forbidden(n["text"]), (p["id"], n["text"])
-            assert set(n) == {"text", "why"} and n["why"].strip()
+            assert set(n) == {"text", "why", "breaks"} and n["why"].strip() and n["breaks"] in rules
 
 
 def test_a_choice_round_shows_near_misses_and_explains_each():

@@ -40,8 +40,11 @@ SCHEMA: dict[str, dict[str, dict]] = {
     "pairs": {
         "pair": {
             **_ENTRY, "scenario": SCENARIOS, "customer": str, "good": str, "bad": str, "why": str,
-            "near?": list,  # near-miss replies a real agent might say: {text, why} each
-        }
+            "bad_why": str,  # what is wrong with the × reply itself (``why`` explains the √)
+            "near?": list,  # near-miss replies a real agent might say: {text, why, breaks} each
+        },
+        # the rules a near-miss breaks; ``finding`` is review_reply's code when the checker judges it
+        "rule": {"id": str, "name": str, "finding?": str},
     },
     "questions": {
         "question": {**_EXAMPLE, "type": ("open", "closed")},

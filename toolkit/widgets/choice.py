@@ -32,7 +32,7 @@ MAX_NEAR = 2  # options beside √ and ×: a round stays readable
 
 def options_of(pair) -> list[tuple[str, str, str]]:
     """(key, text, explanation) of every option of a pair: "good", "bad", "near0", "near1"…"""
-    out = [("good", pair["good"], pair["why"]), ("bad", pair["bad"], pair["why"])]
+    out = [("good", pair["good"], pair["why"]), ("bad", pair["bad"], pair["bad_why"])]
     out += [(f"near{i}", n["text"], n["why"]) for i, n in enumerate(pair.get("near", ())[:MAX_NEAR])]
     return out
 
@@ -131,7 +131,7 @@ def explain_pair(pair, correct: bool, chosen: str | None = None, choices=None) -
         + para(f"{yours('good')}<b>{esc(t('choice', 'better'))}</b><span style=\"color:{GREEN}\">{esc(pair['good'])}</span>")
         + para(f"<b>{esc(t('choice', 'why'))}</b>{esc(pair['why'])}")
         + "".join(para(f"{yours(key)}<b>{esc(t('choice', 'near'))}</b>{esc(text)}<br>{esc(why)}") for key, text, why in near)
-        + para(f"{yours('bad')}<b>{esc(t('choice', 'in_bad'))}</b>{marked}")
+        + para(f"{yours('bad')}<b>{esc(t('choice', 'in_bad'))}</b>{marked}<br>{esc(pair['bad_why'])}")
         + bullets(suggestions)
     )
 
