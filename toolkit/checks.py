@@ -504,7 +504,7 @@ def find_forbidden(text: str) -> list[Hit]:
 
 _PENALTY = {"vague-promise": 10, "forbidden": 30, "ni": 10, "command": 25, "bare-refusal": 25, "uncertain": 20,
             "interrogation": 30, "buck": 30, "blame": 35, "sarcasm": 35, "impatience": 30, "abuse": 60,
-            "no-apology": 15, "no-time": 10, "repetition": 90, "off-topic": 50}
+            "no-apology": 15, "no-time": 10, "no-when": 35, "repetition": 90, "off-topic": 50}
 _MESSAGES = {
     "ni": "“{m}”：对客户要称“您”，不要用“你”。",
     "command": "“{m}”是命令的口气，改成征询：“请您……”或“您能……吗？”",
@@ -526,6 +526,7 @@ _WHOLE = {
     "off-topic": "回复没有回应客户说的事：先针对客户的问题作答（或询问相关的细节），再谈其他。",
     "no-apology": "客户遇到了麻烦或在投诉，回复里却没有道歉或理解的话：先说“很抱歉给您添麻烦了”，再讲怎么处理。",
     "no-time": "答应了回复客户，却没说什么时候：请给出具体时间，例如“今天下午五点前给您回电”。",
+    "no-when": "客户问的是时间，回复却没有给出时间：请查清后告诉客户具体的时间或时间范围，例如“预计今天下午五点前恢复”；一时查不到，就说明什么时候给客户回话。",
 }
 WHOLE_REPLY_FINDINGS = frozenset(_WHOLE)  # finding codes about the whole reply: nothing to highlight
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -657,6 +658,8 @@ class _Turn:
     domains: frozenset[str]  # service domains of [review_domain] its words belong to (银行卡 -> bank)
     wronged: bool  # the customer reports a wrong, complains or could not be heard: an apology is due
     upset: bool  # angry at the service itself: an apology with a next step takes that up
+    asks_when: bool = False  # asks when or how long: the reply owes a time
+    asks_amount: bool = False  # asks how much: an amount answers it
 
 
 @lru_cache(maxsize=1024)
@@ -673,7 +676,8 @@ def _customer_turn(customer: str) -> _Turn:
     if len(bare_spoken) < 4:
         return _Turn(frozenset(), frozenset(), frozenset(), unheard, False)
     return _Turn(_bigrams(bare_spoken, stop), _topics(bare_spoken), _main_domains(_domains(bare_spoken)),
-                 unheard or bool(cues["wronged"].search(spoken)), bool(cues["upset"].search(spoken)))
+                 unheard or bool(cues["wronged"].search(spoken)), bool(cues["upset"].search(spoken)),
+                 bool(cues["asks_when"].search(spoken)), bool(cues["asks_amount"].search(spoken)))
 
 
 @cache
@@ -768,6 +772,9 @@ def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
     inside = sum(1 for names in sets if names & turn.domains)
     outside = len(sets) - inside
     shared_word = any(word in bare for word in turn.topic)  # substring tests: cheaper than the reply's bigrams
+    if not shared_word and any("promo" in names for names in sets) and not act["clarify"].search(t) \
+            and not (turn.asks_amount and act["detail"].search(t)):
+        return False  # a sales pitch that neither takes up the customer's words nor answers how much
     if shared_word or inside:  # the customer's own words, or things of the customer's domain
         return True
     if sets and all(names <= _NO_SERVICE_MATTER for names in sets):  # small talk or a pitch, nothing else
@@ -893,8 +900,9 @@ def review_reply(text: str, customer: str | None = None) -> Review:
     for m in review["refusal"].finditer(t):
         way_forward = way_forward or act["way_forward"].search(t)
         # A refusal with another way (您可以…) or a reason/condition (…后就能…) is fine; a bare one is not.
+        # (the verb a V不了 refuses is no way forward: 恢复不了)
         if not (review["alternative"].search(t, m.end()) or staff_acts
-                or way_forward and not m.start() <= way_forward.start() < m.end()):
+                or way_forward and not m.start() <= way_forward.start() < m.end() and way_forward.end() != m.start()):
             add("bare-refusal", m)
     for m in review["ni"].finditer(t):
         add("ni", m)
@@ -908,8 +916,12 @@ def review_reply(text: str, customer: str | None = None) -> Review:
         stance = not turn.wronged and act["stance"].search(t) is not None and (staff_acts or "?" in t)
         if (turn.wronged or turn.upset) and not apology and not stance and not act["restate"].search(t):
             findings.append(Finding("no-apology", _WHOLE["no-apology"], 0, len(text), text))
-        if act["follow_up"].search(t) and not act["when"].search(t):
+        has_time = act["when"].search(t) is not None
+        if act["follow_up"].search(t) and not has_time:
             findings.append(Finding("no-time", _WHOLE["no-time"], 0, len(text), text))
+        elif turn.asks_when and not has_time and not act["clarify"].search(t) and not act["hold"].search(t) \
+                and not (staff_acts and act["lookup"].search(t)):
+            findings.append(Finding("no-when", _WHOLE["no-when"], 0, len(text), text))
     findings.sort(key=lambda f: f.start)
 
     polite = tuple(dict.fromkeys(m.group() for m in review["polite"].finditer(t)))
