@@ -143,11 +143,11 @@ def _copy_results(dst: Gradebook, assignment: str, result) -> None:
     """Copy what autograde wrote for one submission (a worker's Result) into ``dst`` (not committed).
 
     The rows are nbgrader's (its own calls create the student and submission as autograde would);
-    the scores go in as one UPDATE per table by primary key, not one ORM load per grade.
+    the scores go in as one UPDATE (executemany) per table by primary key, not one ORM load per grade.
     """
     from nbgrader import utils
     from nbgrader.api import BaseCell, Comment, Grade, Notebook, SubmittedNotebook
-    from sqlalchemy import select, update
+    from sqlalchemy import bindparam, select, update
 
     student = result.student
     try:
@@ -183,8 +183,11 @@ def _copy_results(dst: Gradebook, assignment: str, result) -> None:
             changes[Comment].append({"id": comments[cell], "auto_comment": auto_comment})
     db.flush()
     for model, rows in changes.items():
-        if rows:
-            db.execute(update(model), rows)
+        if rows:  # one executemany per table
+            table = model.__table__
+            db.execute(update(table).where(table.c.id == bindparam("row_id")).values(
+                {key: bindparam(key) for key in rows[0] if key != "id"}),
+                [{**{k: v for k, v in row.items() if k != "id"}, "row_id": row["id"]} for row in rows])
 
 
 def _zero_submission(dst: Gradebook, assignment: str, student: str, timestamp=None) -> None:
