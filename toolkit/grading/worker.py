@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 from sqlalchemy import event
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -51,7 +51,6 @@ class _Shared:
     engine = None
     sessions = None
     courses: set = set()  # course ids known to be in the gradebook
-    cells: dict = {}  # (method, name, notebook, assignment) -> _Cell or MissingEntry
 
 
 def _scratch_pragmas(dbapi_connection, _record) -> None:
@@ -92,28 +91,6 @@ class WorkerGradebook(Gradebook):
         self.course_id = course_id
         self.authenticator = authenticator
 
-    # The instructor's cells of the assignment, read once per worker: OverwriteCells asks for each
-    # nbgrader cell of every submission. Nothing writes them in the worker's private gradebook.
-    def find_source_cell(self, name: str, notebook: str, assignment: str):
-        return self._instructor_cell(super().find_source_cell, name, notebook, assignment)
-
-    def find_graded_cell(self, name: str, notebook: str, assignment: str):
-        return self._instructor_cell(super().find_graded_cell, name, notebook, assignment)
-
-    def _instructor_cell(self, find, name, notebook, assignment):
-        if self.engine is not _Shared.engine:
-            return find(name, notebook, assignment)
-        key = (find.__name__, name, notebook, assignment)
-        if key not in _Shared.cells:
-            try:
-                _Shared.cells[key] = _Cell(find(name, notebook, assignment))
-            except MissingEntry as exc:
-                _Shared.cells[key] = exc
-        found = _Shared.cells[key]
-        if isinstance(found, MissingEntry):
-            raise MissingEntry(*found.args)
-        return found
-
     def close(self) -> None:
         if self.engine is _Shared.engine:
             self.db.remove()  # the connection goes back to the pool; the engine stays
@@ -121,19 +98,9 @@ class WorkerGradebook(Gradebook):
             super().close()
 
 
-class _Cell:
-    """The column values of an instructor cell row (read-only; no relationships)."""
-
-    def __init__(self, row):
-        from sqlalchemy import inspect
-
-        for attr in inspect(row).mapper.column_attrs:
-            setattr(self, attr.key, getattr(row, attr.key))
-
-
 def share_engine(db_url: str) -> None:
     """Every ``Gradebook`` nbgrader opens in this process on ``db_url`` shares one engine."""
-    _Shared.url, _Shared.engine, _Shared.cells = db_url, None, {}
+    _Shared.url, _Shared.engine = db_url, None
     for name, module in list(sys.modules.items()):
         if name.startswith("nbgrader.") and getattr(module, "Gradebook", None) is Gradebook:
             module.Gradebook = WorkerGradebook
@@ -159,7 +126,7 @@ class Worker:
         # not after each of them (an invalid notebook still fails the submission).
         config.Exporter.optimistic_validation = True
         self.api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-        # nbgrader's Autograde app, built once: what NbGraderAPI.autograde builds per call.
+        # nbgrader's Autograde app, built once (NbGraderAPI.autograde builds one per call).
         self.app = Autograde(coursedir=self.api.coursedir, parent=self.api)
         self.app.force, self.app.create_student = True, True
         self.api.coursedir.assignment_id = assignment
