@@ -146,24 +146,27 @@ def _copy_results(dst: Gradebook, assignment: str, result) -> None:
     the scores go in as one UPDATE (executemany) per table by primary key, not one ORM load per grade.
     """
     from nbgrader import utils
-    from nbgrader.api import BaseCell, Comment, Grade, Notebook, SubmittedNotebook
+    from nbgrader.api import Assignment, BaseCell, Comment, Grade, Notebook, SubmittedAssignment, SubmittedNotebook
     from sqlalchemy import bindparam, select, update
 
-    student = result.student
-    try:
-        dst.find_student(student)
-    except MissingEntry:
-        dst.update_or_create_student(student)
-    try:
-        submission = dst.find_submission(assignment, student)
-    except MissingEntry:
-        submission = dst.update_or_create_submission(assignment, student, timestamp=result.submitted)
-    else:  # nbgrader's update_or_create_submission, without its commit
-        submission.timestamp = utils.parse_utc(result.submitted)
-    db = dst.db
+    student, db = result.student, dst.db
+    submission_id = db.execute(select(SubmittedAssignment.id).join(Assignment, SubmittedAssignment.assignment_id
+                                                                   == Assignment.id)
+                               .where(Assignment.name == assignment, SubmittedAssignment.student_id == student)
+                               ).scalar()
+    if submission_id is None:  # new here: nbgrader makes the student, the submission and all its rows
+        try:
+            dst.find_student(student)
+        except MissingEntry:
+            dst.update_or_create_student(student)
+        submission_id = dst.update_or_create_submission(assignment, student, timestamp=result.submitted).id
+    else:  # what nbgrader's update_or_create_submission sets on an existing one
+        table = SubmittedAssignment.__table__
+        db.execute(update(table).where(table.c.id == submission_id).values(
+            timestamp=utils.parse_utc(result.submitted)))
     notebooks = dict(db.execute(select(Notebook.name, SubmittedNotebook.id)
                                 .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-                                .where(SubmittedNotebook.assignment_id == submission.id)).all())
+                                .where(SubmittedNotebook.assignment_id == submission_id)).all())
     changes = {SubmittedNotebook: [], Grade: [], Comment: []}
     for name, copied in result.notebooks.items():
         notebook_id = notebooks[name]
@@ -359,10 +362,16 @@ def grade(course: Course, assignment: str, workers: int | None = None, progress:
             nonlocal dst
             if dst is None:
                 dst = Gradebook(course.db_url, course.course_id)
-            if result.status == "graded":
-                _copy_results(dst, assignment, result)
-            else:
-                _zero_submission(dst, assignment, result.student, result.timestamp)
+            # nbgrader's Gradebook methods commit after each change (a disk sync each); here they
+            # only flush, and each round of results is committed once below.
+            dst.db.commit = dst.db.flush
+            try:
+                if result.status == "graded":
+                    _copy_results(dst, assignment, result)
+                else:
+                    _zero_submission(dst, assignment, result.student, result.timestamp)
+            finally:
+                del dst.db.commit
             outcomes[result.student] = Outcome(result.student, result.status, notes=result.notes + [
                 f"code removed: {line}" for line in result.removed], timestamp=result.timestamp)
             bar.update()
@@ -404,6 +413,7 @@ def grade(course: Course, assignment: str, workers: int | None = None, progress:
                     record(result)
                 if dst is not None:
                     dst.db.commit()  # every result that has arrived is in the course gradebook now
+                    dst.db.close()  # and the session forgets its objects (its flushes stay short)
         finally:
             for slot in slots:
                 try:

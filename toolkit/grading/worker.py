@@ -12,6 +12,7 @@ them to the parent, which is the course gradebook's only writer.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from .course import Course
+
+FRESH_EVERY = 100  # submissions a worker grades into its private gradebook before starting a fresh one
 
 # nbgrader log lines worth telling the instructor (it repairs these; we name them).
 NOTABLE = ("Missing grade cell", "exists multiple times", "Cell type", "cell type", "Missing solution cell")
@@ -118,7 +121,10 @@ class Worker:
         from nbgrader.coursedir import CourseDirectory
 
         self.course, self.assignment, self.staged_root = course, assignment, staged_root
-        self.db_url = f"sqlite:///{db_path}"
+        self.db_path, self.db_url = db_path, f"sqlite:///{db_path}"
+        self.template = db_path.with_name(db_path.name + ".template")
+        shutil.copy(db_path, self.template)  # the fresh gradebook, to start again from
+        self.graded = 0
         share_engine(self.db_url)
         config = course.nbgrader_config(db_url=self.db_url)
         config.CourseDirectory.submitted_directory = str(staged_root)  # the checked copies only
@@ -160,7 +166,18 @@ class Worker:
         result = Result(student, "graded", notes, timestamp)
         self._read_rows(result)
         result.removed = self.course.sanitiser_notes(self.assignment, student)
+        self.graded += 1
+        if self.graded % FRESH_EVERY == 0:
+            self._fresh_gradebook()
         return result
+
+    def _fresh_gradebook(self) -> None:
+        """Start again from the fresh gradebook: nbgrader's lookups (SQLite has no index on its
+        foreign keys) slow down as the private gradebook fills (~15 % after 400 submissions).
+        Its rows have all been sent to the parent. The engine and its compiled SQL stay."""
+        _Shared.engine.dispose()  # no Gradebook is open between submissions
+        shutil.copy(self.template, self.db_path)
+        _Shared.courses = set()
 
     def _read_rows(self, result: Result) -> None:
         """What nbgrader's autograde wrote for the trainee, from this worker's gradebook."""
