@@ -157,24 +157,49 @@ class _CachedSchemaValidation:
     """Stand-in for the ``jsonschema`` module inside nbgrader's metadata validator.
 
     nbgrader validates every cell's metadata with ``jsonschema.validate``, which re-checks the
-    schema itself on each call: about half of a kernel-free autograde. This does the same
-    validation (the schema checked once, the same best-match error raised) with one validator
-    per schema.
+    schema itself on each call, and every ``MetadataValidator`` reads its schema afresh: about
+    half of a kernel-free autograde. This does the same validation with one compiled validator
+    per schema content: fastjsonschema (nbformat's own default validator) says whether the
+    metadata is valid; only when it is not does jsonschema run, to raise the same best-match
+    error ``jsonschema.validate`` raises.
     """
 
     def __init__(self):
         import jsonschema
 
         self._jsonschema = jsonschema
-        self._validators: dict[int, tuple[dict, object]] = {}
+        self._by_content: dict[str, tuple] = {}
+        self._last: tuple = (None, None)  # (schema object, its validators): one validator's cells in a row
 
-    def validate(self, instance, schema) -> None:
-        entry = self._validators.get(id(schema))
-        if entry is None or entry[0] is not schema:
+    def _validators(self, schema) -> tuple:
+        if self._last[0] is schema:
+            return self._last[1]
+        import json
+
+        key = json.dumps(schema, sort_keys=True)
+        found = self._by_content.get(key)
+        if found is None:
             cls = self._jsonschema.validators.validator_for(schema)
             cls.check_schema(schema)
-            entry = self._validators[id(schema)] = (schema, cls(schema))
-        error = self._jsonschema.exceptions.best_match(entry[1].iter_errors(instance))
+            try:
+                import fastjsonschema
+
+                quick = fastjsonschema.compile(schema)
+            except Exception:  # a schema fastjsonschema cannot compile: jsonschema alone
+                quick = None
+            found = self._by_content[key] = (cls(schema), quick)
+        self._last = (schema, found)
+        return found
+
+    def validate(self, instance, schema) -> None:
+        full, quick = self._validators(schema)
+        if quick is not None:
+            try:
+                quick(instance)
+                return
+            except Exception:  # not valid (or not checkable quickly): jsonschema decides and names the error
+                pass
+        error = self._jsonschema.exceptions.best_match(full.iter_errors(instance))
         if error is not None:
             raise error
 

@@ -20,14 +20,37 @@
 
 from __future__ import annotations
 
-from nbconvert.preprocessors.sanitize import SanitizeHTML
-from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
-from traitlets import Int
+import sys
 
-from . import markers
-from ..exercise.answers import answer_name, answer_text, literal_source
-from .html_safety import clean_markdown
-from .sanitize import MAX_ANSWER_CHARS, forget_duplicates, instructor_cell, restore_answer_text, sanitize_notebook
+
+def _import_jsonschema_without_iri_parser() -> None:
+    """Import jsonschema (nbformat's validator) without ``rfc3987_syntax``, when it is not loaded yet.
+
+    jsonschema registers an "iri" format checker if ``rfc3987_syntax`` is installed, and that
+    module builds a Lark grammar when imported: about 2 s of every ``kefu`` command's start on
+    the 2-core machine. No schema nbformat or nbgrader validates uses the "iri" format (and
+    format checks are off in their validation), so the checker is left out. Blocked only while
+    jsonschema imports: anything importing ``rfc3987_syntax`` itself later gets it.
+    """
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        return
+    sys.modules["rfc3987_syntax"] = None  # makes its import raise ImportError, which jsonschema skips
+    try:
+        import jsonschema  # noqa: F401
+    finally:
+        del sys.modules["rfc3987_syntax"]
+
+
+_import_jsonschema_without_iri_parser()
+
+from nbconvert.preprocessors.sanitize import SanitizeHTML  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor  # noqa: E402
+from traitlets import Int  # noqa: E402
+
+from . import markers  # noqa: E402
+from ..exercise.answers import answer_name, answer_text, literal_source  # noqa: E402
+from .html_safety import clean_markdown  # noqa: E402
+from .sanitize import MAX_ANSWER_CHARS, forget_duplicates, instructor_cell, restore_answer_text, sanitize_notebook  # noqa: E402
 
 
 class ForgetDuplicates(NbGraderPreprocessor):

@@ -1,14 +1,15 @@
 """``kefu grade``: autograde every submission of an assignment in parallel with nbgrader.
 
 nbgrader's autograde is serial and its SQLite gradebook does not take concurrent writers.
-So each submission is graded by nbgrader's own ``NbGraderAPI.autograde`` in a forked process
-against a PRIVATE SQLite gradebook (a copy of a template holding the assignment), at most
-``workers`` at a time; as soon as a job ends the parent copies its results into the course
-gradebook, one writer. The course gradebook ends up as serial ``nbgrader autograde`` would
-leave it, a killed run keeps every result finished before, and a job over its time limit is
-killed and scored 0 while the others go on.
+So ``workers`` warm processes (worker.py), forked once, each grade one submission after another
+with nbgrader's own ``NbGraderAPI.autograde`` against a PRIVATE SQLite gradebook (a copy of a
+template holding the assignment); as each submission ends its worker sends the rows nbgrader
+wrote and the parent copies them into the course gradebook, one writer. The course gradebook
+ends up as serial ``nbgrader autograde`` would leave it, a killed run keeps every result
+finished before, and a submission over its time limit is killed with its worker (which is
+replaced) and scored 0 while the others go on.
 
-nbgrader never sees the trainee's folder: each submission is first copied into a private
+nbgrader never sees the trainee's folder: each submission is first copied (by its worker) into a private
 staging folder by ``safe_files.copy_submission`` (no link followed, FIFOs and devices refused,
 hard links to files outside dropped) and nbgrader grades that copy. A notebook that was a
 link counts as missing. Submissions nbgrader cannot read (not JSON, not a notebook) are never
@@ -32,8 +33,6 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.apps import NbGraderAPI
-from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 
 from .course import Course, describe_tampering, restore_metadata
@@ -62,24 +61,25 @@ DEFAULT_TIMEOUT = 600.0  # seconds per submission; an honest one takes a few
 
 # ----------------------------------------------------------------------------- workers
 #
-# One forked process per submission, at most ``workers`` at a time. Each job has its own private
-# gradebook (a copy of the template), so the parent may read a finished job's results while other
-# jobs still write theirs, and a job that overruns its time limit is killed without harming the
-# rest. Forking keeps nbgrader imported (~2.5 s a process saved).
+# ``workers`` warm processes, forked after nbgrader and the checkers are imported and warmed.
+# Each stages and grades one submission after another into its own private gradebook (worker.py)
+# and sends back the rows nbgrader wrote; the parent, the course gradebook's only writer, copies
+# them in as they arrive. A worker running one submission past the time limit is killed with
+# everything it started (its own process group) and replaced; the others go on.
 
 
 @dataclass
-class _Job:
-    student: str
-    number: int
-    db_path: Path
-    result_path: Path
-    process: multiprocessing.process.BaseProcess | None = None
+class _Slot:
+    """One worker process and the submission it is grading (None: idle)."""
+
+    process: multiprocessing.process.BaseProcess
+    conn: object
+    student: str | None = None
     started: float = 0.0
 
 
 def _watch_parent(parent: int) -> None:
-    """A job whose ``kefu grade`` was killed stops too (its kernel follows it: ipykernel polls its parent)."""
+    """A worker whose ``kefu grade`` was killed stops too (a kernel follows it: ipykernel polls its parent)."""
     import threading
 
     def poll():
@@ -90,35 +90,27 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=poll, daemon=True).start()
 
 
-def _run_job(course: Course, staged: str, template_db: str, work_dir: str, assignment: str, job: _Job,
-             parent: int) -> None:
-    """In the forked child: autograde one staged submission into the job's private gradebook."""
-    os.setsid()  # its own process group: a timed-out job is killed with everything it started
+def _worker_main(conn, course: Course, assignment: str, db_path: str, staged_root: str, log_path: str,
+                 parent: int) -> None:
+    """In the forked worker: serve submissions until the parent says stop."""
+    os.setsid()  # its own process group: a timed-out worker is killed with everything it started
     _watch_parent(parent)
-    # Kernels inherit stderr and chatter on it; keep the instructor's terminal for the summary.
-    log = os.open(Path(work_dir) / f"job-{job.number}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    # Kernels (KEFU_EXECUTOR=kernel) inherit stderr and chatter on it; keep the terminal for the summary.
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 2)
     warnings.filterwarnings("ignore", category=SAWarning)
-    _reuse_engines()
-    shutil.copy(template_db, job.db_path)
-    config = course.nbgrader_config(db_url=f"sqlite:///{job.db_path}")
-    config.CourseDirectory.submitted_directory = staged  # the checked copy, never the trainee's files
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    result = api.autograde(assignment, job.student, force=True, create=True)
-    text = result.get("log") or ""
-    notes = [f"nbgrader: {line.split('] ', 1)[-1].strip()}" for line in text.splitlines()
-             if "[WARNING]" in line and any(key in line for key in _NOTABLE)]
-    job.result_path.write_text(json.dumps({"success": bool(result.get("success")),
-                                           "error": result.get("error") or "", "notes": notes}))
+    from .worker import serve
+
+    serve(conn, course, assignment, Path(db_path), Path(staged_root))
 
 
 _IMPORTS = re.compile(r"^\s*(?:from\s+(toolkit[\w.]*)\s+import|import\s+(toolkit[\w.]*))", re.MULTILINE)
 
 
 def _warm(course: Course, assignment: str) -> None:
-    """Do in the parent, once, what every job would otherwise do for itself after its fork: import
+    """Do in the parent, once, what every worker would otherwise do for itself after its fork: import
     nbgrader and the modules the assignment's own cells import, and make the checkers build their
-    matchers and load the word segmenter (~0.4 s a job otherwise)."""
+    matchers and load the word segmenter (~0.4 s a process otherwise)."""
     import importlib
 
     import nbconvert.exporters  # noqa: F401
@@ -127,6 +119,7 @@ def _warm(course: Course, assignment: str) -> None:
 
     from .. import checks
     from ..exercise import question  # noqa: F401  (the tests' Question)
+    from . import worker  # noqa: F401
 
     for path in course.source_notebooks(assignment):  # the instructor's notebooks: trusted
         for cell in nbformat.read(path, as_version=4).cells:
@@ -143,50 +136,61 @@ def _warm(course: Course, assignment: str) -> None:
     checks.fab_order(["这款路由器支持双频", "所以信号更稳定", "您晚上开会就不卡了"])
 
 
-def _reuse_engines() -> None:
-    """One SQLAlchemy engine per gradebook URL for this job's life.
-
-    nbgrader opens a new Gradebook, hence a new engine, several times per submission, so every
-    SQL statement is compiled again each time: with a kernel-free executor that is the largest
-    cost left. A job only ever talks to its own private gradebook, so sharing the engine (and its
-    statement cache) changes nothing but the time. Called in the job, never in the parent, so no
-    pooled connection is open at a fork.
-    """
-    import functools
-
-    import nbgrader.api
-
-    if not hasattr(nbgrader.api.create_engine, "cache_info"):
-        nbgrader.api.create_engine = functools.lru_cache(maxsize=8)(nbgrader.api.create_engine)
-
-
-# nbgrader log lines worth telling the instructor (it repairs these; we name them).
-_NOTABLE = ("Missing grade cell", "exists multiple times", "Cell type", "cell type", "Missing solution cell")
-
-
 # ----------------------------------------------------------------------------- gradebook copy
 
 
-def _copy_results(src: Gradebook, dst: Gradebook, assignment: str, student: str) -> None:
-    """Copy what autograde wrote for one submission from a worker gradebook into ``dst``."""
-    submission = src.find_submission(assignment, student)
-    try:
-        dst.find_student(student)
-    except MissingEntry:
-        dst.update_or_create_student(student)
-    dst.update_or_create_submission(assignment, student, timestamp=submission.timestamp)
-    for notebook in submission.notebooks:
-        target_nb = dst.find_submission_notebook(notebook.name, assignment, student)
-        target_nb.flagged = notebook.flagged
-        target_nb.late_submission_penalty = notebook.late_submission_penalty
-        for grade in notebook.grades:
-            target_grade = dst.find_grade(grade.name, notebook.name, assignment, student)
-            target_grade.auto_score = grade.auto_score
+def _copy_results(dst: Gradebook, assignment: str, result) -> None:
+    """Copy what autograde wrote for one submission (a worker's Result) into ``dst`` (not committed).
+
+    The rows are nbgrader's (its own calls create the student and submission as autograde would);
+    the scores go in as one UPDATE (executemany) per table by primary key, not one ORM load per grade.
+    """
+    from nbgrader import utils
+    from nbgrader.api import Assignment, BaseCell, Comment, Grade, Notebook, SubmittedAssignment, SubmittedNotebook
+    from sqlalchemy import bindparam, select, update
+
+    student, db = result.student, dst.db
+    submission_id = db.execute(select(SubmittedAssignment.id).join(Assignment, SubmittedAssignment.assignment_id
+                                                                   == Assignment.id)
+                               .where(Assignment.name == assignment, SubmittedAssignment.student_id == student)
+                               ).scalar()
+    if submission_id is None:  # new here: nbgrader makes the student, the submission and all its rows
+        try:
+            dst.find_student(student)
+        except MissingEntry:
+            dst.update_or_create_student(student)
+        submission_id = dst.update_or_create_submission(assignment, student, timestamp=result.submitted).id
+    else:  # what nbgrader's update_or_create_submission sets on an existing one
+        table = SubmittedAssignment.__table__
+        db.execute(update(table).where(table.c.id == submission_id).values(
+            timestamp=utils.parse_utc(result.submitted)))
+    notebooks = dict(db.execute(select(Notebook.name, SubmittedNotebook.id)
+                                .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+                                .where(SubmittedNotebook.assignment_id == submission_id)).all())
+    changes = {SubmittedNotebook: [], Grade: [], Comment: []}
+    for name, copied in result.notebooks.items():
+        notebook_id = notebooks[name]
+        changes[SubmittedNotebook].append({"id": notebook_id, "flagged": copied["flagged"],
+                                           "late_submission_penalty": copied["late"]})
+        grades = {cell: (grade_id, manual) for grade_id, cell, manual in db.execute(
+            select(Grade.id, BaseCell.name, Grade.manual_score).join(BaseCell, Grade.cell_id == BaseCell.id)
+            .where(Grade.notebook_id == notebook_id))}
+        for cell, auto_score in copied["grades"].items():
+            grade_id, manual = grades[cell]
             # nbgrader's SaveAutoGrades rule, applied against the course gradebook's manual score.
-            target_grade.needs_manual_grade = target_grade.manual_score is not None or grade.auto_score is None
-        for comment in notebook.comments:
-            dst.find_comment(comment.name, notebook.name, assignment, student).auto_comment = comment.auto_comment
-    dst.db.commit()
+            changes[Grade].append({"id": grade_id, "auto_score": auto_score,
+                                   "needs_manual_grade": manual is not None or auto_score is None})
+        comments = dict(db.execute(select(BaseCell.name, Comment.id).join(BaseCell, Comment.cell_id == BaseCell.id)
+                                   .where(Comment.notebook_id == notebook_id)).all())
+        for cell, auto_comment in copied["comments"].items():
+            changes[Comment].append({"id": comments[cell], "auto_comment": auto_comment})
+    db.flush()
+    for model, rows in changes.items():
+        if rows:  # one executemany per table
+            table = model.__table__
+            db.execute(update(table).where(table.c.id == bindparam("row_id")).values(
+                {key: bindparam(key) for key in rows[0] if key != "id"}),
+                [{**{k: v for k, v in row.items() if k != "id"}, "row_id": row["id"]} for row in rows])
 
 
 def _zero_submission(dst: Gradebook, assignment: str, student: str, timestamp=None) -> None:
@@ -200,10 +204,10 @@ def _zero_submission(dst: Gradebook, assignment: str, student: str, timestamp=No
         for grade in notebook.grades:
             grade.auto_score = 0
             grade.needs_manual_grade = False
-    dst.db.commit()
+    dst.db.flush()
 
 
-# ----------------------------------------------------------------------------- the command
+# ----------------------------------------------------------------------------- staging
 
 
 def _read(path: Path):
@@ -220,10 +224,12 @@ def _read(path: Path):
     return nb, None
 
 
-def _stage(course: Course, assignment: str, student: str, staged_root: Path) -> tuple[str | None, list[str]]:
+def stage(course: Course, assignment: str, student: str, staged_root: Path,
+          released: dict | None = None) -> tuple[str | None, list[str]]:
     """Copy one submission into ``staged_root`` without following any link; (status, notes).
 
     status None: ready for nbgrader; "refused"/"missing"/"unreadable": scored 0 without nbgrader.
+    ``released``: the released notebooks already parsed ({name: notebook or None}); read if not given.
     """
     notes = course.collect_notes(assignment, student)
     notebooks = {p.name for p in course.source_notebooks(assignment)}
@@ -249,9 +255,14 @@ def _stage(course: Course, assignment: str, student: str, staged_root: Path) -> 
         if why:
             problems.append(f"{name}: {why}")
             continue
-        try:
-            original = nbformat.read(course.root / "release" / assignment / name, as_version=4)
-        except (OSError, ValueError):
+        if released is not None:
+            original = released.get(name)
+        else:
+            try:
+                original = nbformat.read(course.root / "release" / assignment / name, as_version=4)
+            except (OSError, ValueError):
+                original = None
+        if original is None:
             continue  # no released notebook to compare with: nbgrader's own checks only
         notes += describe_tampering(nb, original)
         if restore_metadata(nb, original):  # else nbgrader fails the notebook on a checksum
@@ -261,8 +272,11 @@ def _stage(course: Course, assignment: str, student: str, staged_root: Path) -> 
     return None, notes
 
 
+# ----------------------------------------------------------------------------- the command
+
+
 def _kill(process) -> None:
-    """SIGKILL a job and everything in its process group (nbgrader's kernel follows its parent)."""
+    """SIGKILL a worker and everything in its process group (nbgrader's kernel follows its parent)."""
     import signal
 
     try:
@@ -272,39 +286,19 @@ def _kill(process) -> None:
     process.join()
 
 
-def _record(course: Course, assignment: str, job: _Job, outcome: Outcome) -> None:
-    """The job is over: its results (or a zero) go into the course gradebook now, one writer."""
-    with Gradebook(course.db_url, course.course_id) as dst:
-        if outcome.status == "graded":
-            with Gradebook(f"sqlite:///{job.db_path}") as src:
-                _copy_results(src, dst, assignment, job.student)
-        else:
-            _zero_submission(dst, assignment, job.student, outcome.timestamp)
-
-
-def _finish(job: _Job) -> Outcome:
-    """What a job that ended by itself produced."""
-    try:
-        result = json.loads(job.result_path.read_text())
-    except (OSError, ValueError):
-        return Outcome(job.student, "failed", notes=[f"grading process exited with code {job.process.exitcode}"])
-    if result["success"]:
-        return Outcome(job.student, "graded", notes=result["notes"])
-    last = [line for line in result["error"].strip().splitlines() if line.strip()][-1:] or ["unknown error"]
-    return Outcome(job.student, "failed", notes=result["notes"] + [f"nbgrader autograde failed: {last[0][:300]}"])
-
-
 def grade(course: Course, assignment: str, workers: int | None = None, progress: bool = True,
           timeout: float | None = None, only: list[str] | None = None) -> list[Outcome]:
     """Autograde all submissions of ``assignment``; return one Outcome per trainee.
 
-    Each trainee's result is in the course gradebook as soon as their job ends, so a run that is
-    interrupted keeps what it graded. A job running longer than ``timeout`` seconds (default
-    DEFAULT_TIMEOUT, env KEFU_GRADE_TIMEOUT) is killed, reported "timed out" and scored 0.
+    Each trainee's result is in the course gradebook as soon as it arrives, so a run that is
+    interrupted keeps what it graded. A submission taking longer than ``timeout`` seconds (default
+    DEFAULT_TIMEOUT, env KEFU_GRADE_TIMEOUT) is stopped, reported "timed out" and scored 0.
     ``only`` limits the run to those trainees.
     """
     from multiprocessing.connection import wait
     from tqdm import tqdm
+
+    from .worker import Result
 
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session use, harmless
     workers = workers or os.cpu_count() or 1
@@ -327,67 +321,124 @@ def grade(course: Course, assignment: str, workers: int | None = None, progress:
     course.ensure_assignment(assignment)
 
     outcomes: dict[str, Outcome] = {}
-    # Job gradebooks are private scratch copies: in memory-backed /dev/shm where there is one, so
+    # Worker gradebooks are private scratch copies: in memory-backed /dev/shm where there is one, so
     # their many small commits cost no disk syncs. Staged submissions (any size) stay on disk.
     scratch = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
     with tempfile.TemporaryDirectory(prefix="kefu-grade-", dir=scratch) as work_dir, \
             tempfile.TemporaryDirectory(prefix="kefu-stage-") as stage_dir:
         work = Path(work_dir)
         staged_root = Path(stage_dir) / "submitted"
-        jobs: list[_Job] = []
-        for number, student in enumerate(students):
-            status, notes = _stage(course, assignment, student, staged_root)
-            timestamp = course.timestamp(assignment, student, folder=staged_root / student / assignment)
-            if status is None:
-                jobs.append(_Job(student, number, work / f"job-{number}.db", work / f"job-{number}.json"))
-                outcomes[student] = Outcome(student, "pending", notes=notes, timestamp=timestamp)
-            else:
-                outcomes[student] = Outcome(student, status, notes=notes, timestamp=timestamp)
-        # Not gradable: zero now, like nbgrader's missing notebook.
-        with Gradebook(course.db_url, course.course_id) as dst:
-            for outcome in outcomes.values():
-                if outcome.status != "pending":
-                    _zero_submission(dst, assignment, outcome.student, outcome.timestamp)
-
+        staged_root.mkdir()
         template = str(course.template_gradebook(assignment, work))
         _warm(course, assignment)
-        context = multiprocessing.get_context("fork")  # no database connection is open at any fork
-        waiting, running = list(reversed(jobs)), []
-        bar = tqdm(total=len(jobs), desc=f"grading {assignment}", unit="submission", disable=not progress)
-        while waiting or running:
-            while waiting and len(running) < workers:
-                job = waiting.pop()
-                job.process = context.Process(target=_run_job, daemon=False, args=(
-                    course, str(staged_root), template, work_dir, assignment, job, os.getpid()))
-                job.process.start()
-                job.started = time.monotonic()
-                running.append(job)
-            deadline = min(job.started + timeout for job in running)
-            wait([job.process.sentinel for job in running], timeout=max(0.05, deadline - time.monotonic()))
-            for job in list(running):
-                if job.process.exitcode is None:
-                    if time.monotonic() - job.started <= timeout:
-                        continue
-                    _kill(job.process)
-                    outcome = Outcome(job.student, "timed out", notes=[
-                        f"grading took longer than {timeout:g} s: stopped, scored 0 (limit: --timeout)"])
-                else:
-                    outcome = _finish(job)
-                running.remove(job)
-                outcome.notes = outcomes[job.student].notes + outcome.notes
-                outcome.timestamp = outcomes[job.student].timestamp
-                _record(course, assignment, job, outcome)
-                outcomes[job.student] = outcome
-                bar.update()
-        bar.close()
+        context = multiprocessing.get_context("fork")
+        queue, slots, started = list(reversed(students)), [], 0
+        dst: Gradebook | None = None  # the course gradebook, closed at every fork
 
-        with Gradebook(course.db_url, course.course_id) as dst:
-            for outcome in outcomes.values():
+        def start_worker() -> _Slot:
+            nonlocal started, dst
+            if dst is not None:  # no database connection is open at any fork
+                dst.db.commit()
+                dst.close()
+                dst = None
+            db_path = work / f"worker-{started}.db"
+            shutil.copy(template, db_path)
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_worker_main, daemon=False, args=(
+                theirs, course, assignment, str(db_path), str(staged_root), str(work / f"worker-{started}.log"),
+                os.getpid()))
+            process.start()
+            theirs.close()
+            started += 1
+            return _Slot(process, mine)
+
+        def dispatch(slot: _Slot) -> None:
+            slot.student = queue.pop() if queue else None
+            if slot.student is not None:
+                slot.started = time.monotonic()
+                slot.conn.send(slot.student)
+
+        def record(result: Result) -> None:
+            nonlocal dst
+            if dst is None:
+                dst = Gradebook(course.db_url, course.course_id)
+            # nbgrader's Gradebook methods commit after each change (a disk sync each); here they
+            # only flush, and each round of results is committed once below.
+            dst.db.commit = dst.db.flush
+            try:
+                if result.status == "graded":
+                    _copy_results(dst, assignment, result)
+                else:
+                    _zero_submission(dst, assignment, result.student, result.timestamp)
+            finally:
+                del dst.db.commit
+            outcomes[result.student] = Outcome(result.student, result.status, notes=result.notes + [
+                f"code removed: {line}" for line in result.removed], timestamp=result.timestamp)
+            bar.update()
+
+        bar = tqdm(total=len(students), desc=f"grading {assignment}", unit="submission", disable=not progress)
+        try:
+            while queue or any(slot.student for slot in slots):
+                while queue and len(slots) < workers:
+                    slots.append(start_worker())
+                    dispatch(slots[-1])
+                busy = [slot for slot in slots if slot.student is not None]
+                deadline = min(slot.started + timeout for slot in busy)
+                wait([slot.conn for slot in busy] + [slot.process.sentinel for slot in busy],
+                     timeout=max(0.05, deadline - time.monotonic()))
+                for slot in busy:
+                    student, result = slot.student, None
+                    if slot.conn.poll():
+                        try:
+                            result = slot.conn.recv()
+                        except (EOFError, OSError):
+                            pass
+                    if result is not None:
+                        dispatch(slot)  # the next submission goes out before this one is written
+                        record(result)
+                        continue
+                    if slot.process.exitcode is not None or slot.conn.closed:
+                        slot.process.join()
+                        note = f"grading process exited with code {slot.process.exitcode}"
+                        result = Result(student, "failed", [note])
+                    elif time.monotonic() - slot.started > timeout:
+                        _kill(slot.process)
+                        result = Result(student, "timed out", [
+                            f"grading took longer than {timeout:g} s: stopped, scored 0 (limit: --timeout)"])
+                    else:
+                        continue
+                    result.timestamp = course.timestamp(assignment, student, folder=staged_root / student / assignment)
+                    slot.conn.close()
+                    slots.remove(slot)
+                    record(result)
+                if dst is not None:
+                    dst.db.commit()  # every result that has arrived is in the course gradebook now
+                    dst.db.close()  # and the session forgets its objects (its flushes stay short)
+        finally:
+            for slot in slots:
+                try:
+                    slot.conn.send(None)
+                except OSError:
+                    pass
+            for slot in slots:
+                slot.process.join(5)
+                if slot.process.exitcode is None:
+                    _kill(slot.process)
+            if dst is not None:
+                dst.db.commit()
+                dst.close()
+            bar.close()
+
+    with Gradebook(course.db_url, course.course_id) as dst:
+        scores = {row["student"]: row for row in dst.submission_dicts(assignment)}
+        for outcome in outcomes.values():
+            row = scores.get(outcome.student)
+            if row is None:
                 submission = dst.find_submission(assignment, outcome.student)
-                outcome.score, outcome.max_score = submission.code_score, submission.max_code_score
-                outcome.by_hand = submission.max_written_score
-                if outcome.status == "graded":
-                    outcome.notes += course.sanitiser_notes(assignment, outcome.student)
+                row = {"code_score": submission.code_score, "max_code_score": submission.max_code_score,
+                       "max_written_score": submission.max_written_score}
+            outcome.score, outcome.max_score = row["code_score"], row["max_code_score"]
+            outcome.by_hand = row["max_written_score"]
     return [outcomes[s] for s in students]
 
 
