@@ -938,6 +938,15 @@ def review_reply(text: str, customer: str | None = None) -> Review:
 # ----------------------------------------------------------------------------- 3F
 
 
+@cache
+def _three_f_cues() -> dict[str, re.Pattern]:
+    """The [three_f] cues joined by part: ``felt`` and ``felt_*`` (one rule each) make one pattern."""
+    table = kb.load("cues")["three_f"]
+    return {part: re.compile("|".join(f"(?:{pattern})" for key, pattern in table.items()
+                                      if key == part or key.startswith(part + "_")))
+            for part in ("feel", "felt", "found", "rude")}
+
+
 def three_f(text: str) -> ThreeF:
     """Find Feel / Felt / Found in a reply; ``ok`` when all three appear in that order (seed 001).
 
@@ -947,7 +956,7 @@ def three_f(text: str) -> ThreeF:
     """
     with_punct, bare = _require_text(text)
     t = with_punct.text
-    cues = _cues()["three_f"]
+    cues = _three_f_cues()
 
     def part(m: re.Match | None) -> Part | None:
         if not m:
