@@ -184,7 +184,9 @@ class _CachedSchemaValidation:
             try:
                 import fastjsonschema
 
-                quick = fastjsonschema.compile(schema)
+                # use_default=False: fastjsonschema would otherwise write the schema's defaults
+                # into the metadata it checks (jsonschema only reads it)
+                quick = fastjsonschema.compile(schema, use_default=False)
             except Exception:  # a schema fastjsonschema cannot compile: jsonschema alone
                 quick = None
             found = self._by_content[key] = (cls(schema), quick)
