@@ -630,8 +630,8 @@ class _Prefiltered:
 
 @cache
 def _faults() -> _Prefiltered:
-    """The fault cues of ``[review_fault]``."""
-    return _Prefiltered.build(kb.load("cues")["review_fault"])
+    """The fault cues of ``[review_fault]``; keys combine by prefix (``buck_redirect`` is a ``buck``)."""
+    return _Prefiltered.build([(key.partition("_")[0], pattern) for key, pattern in kb.load("cues")["review_fault"].items()])
 
 
 @cache
@@ -755,6 +755,17 @@ def _topics(bare: str) -> frozenset[str]:
 _NO_SERVICE_MATTER = frozenset({"smalltalk", "promo"})  # [review_domain] entries that are no service matter
 
 
+@cache
+def _service_names() -> frozenset[str]:
+    return frozenset(kb.load("cues")["review_matter"]["service_names"])
+
+
+@cache
+def _base_topics() -> frozenset[str]:
+    """[review_topic] topics that name a whole domain (room: hotel): sharing one shows no shared matter."""
+    return frozenset(kb.load("cues")["review_matter"]["base_topics"])
+
+
 def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
     """The reply takes up the customer's matter: it answers, acts on it, asks about it or explains it.
 
@@ -766,15 +777,24 @@ def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
     one topic), a clarifying question, words of the customer's own domain, or an apology with a next step
     for a customer upset with the service (seed 002: 听 · 表态 · 承诺) show the reply addresses it.
     A turn with no service matter (a greeting, thanks, 喂？人呢？) has nothing to miss."""
+    sets = _domains(bare)
+    # substring tests: cheaper than the reply's bigrams (a service's own name, 酒店, is no shared matter)
+    shared_word = any(word in bare for word in turn.topic if word not in _service_names())
+    if turn.topic and not shared_word and any("promo" in names for names in sets) \
+            and not act["clarify"].search(t) and not (turn.asks_amount and act["detail"].search(t)):
+        return False  # a sales pitch that neither takes up the customer's words nor answers how much
     if not turn.topics and not turn.domains:
         return True
-    sets = _domains(bare)
     inside = sum(1 for names in sets if names & turn.domains)
     outside = len(sets) - inside
-    shared_word = any(word in bare for word in turn.topic)  # substring tests: cheaper than the reply's bigrams
-    if not shared_word and any("promo" in names for names in sets) and not act["clarify"].search(t) \
-            and not (turn.asks_amount and act["detail"].search(t)):
-        return False  # a sales pitch that neither takes up the customer's words nor answers how much
+    if inside and not shared_word:
+        # Only the domain is shared (医院, 保险): the reply must still take up the customer's own matter
+        # (复印病历, 退保) when it is one of the [review_topic] topics; another matter of the same domain
+        # (weekend opening hours, a renewal reminder) is off topic, unless the agent acts or asks.
+        matter = turn.topics - _base_topics()
+        if matter and not matter & _topics(bare) and act["staff_action"].search(t) is None and not act["done"].search(t) \
+                and not act["clarify"].search(t) and not act["hold"].search(t):
+            return False
     if shared_word or inside:  # the customer's own words, or things of the customer's domain
         return True
     if sets and all(names <= _NO_SERVICE_MATTER for names in sets):  # small talk or a pitch, nothing else
@@ -919,8 +939,8 @@ def review_reply(text: str, customer: str | None = None) -> Review:
         has_time = act["when"].search(t) is not None
         if act["follow_up"].search(t) and not has_time:
             findings.append(Finding("no-time", _WHOLE["no-time"], 0, len(text), text))
-        elif turn.asks_when and not has_time and not act["clarify"].search(t) and not act["hold"].search(t) \
-                and not (staff_acts and act["lookup"].search(t)):
+        elif turn.asks_when and not act["when_concrete"].search(t) and not act["clarify"].search(t) \
+                and not act["hold"].search(t) and not act["lookup_now"].search(t):
             findings.append(Finding("no-when", _WHOLE["no-when"], 0, len(text), text))
     findings.sort(key=lambda f: f.start)
 
