@@ -790,10 +790,10 @@ def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
     if inside and not shared_word:
         # Only the domain is shared (医院, 保险): the reply must still take up the customer's own matter
         # (复印病历, 退保) when it is one of the [review_topic] topics; another matter of the same domain
-        # (weekend opening hours, a renewal reminder) is off topic, unless the agent acts or asks.
-        matter = turn.topics - _base_topics()
+        # (weekend opening hours, a renewal reminder) is off topic, unless the agent acts, asks or apologises.
+        matter = turn.topics - _base_topics() or turn.topics
         if matter and not matter & _topics(bare) and act["staff_action"].search(t) is None and not act["done"].search(t) \
-                and not act["clarify"].search(t) and not act["hold"].search(t):
+                and not act["clarify"].search(t) and not act["hold"].search(t) and not act["apology"].search(t):
             return False
     if shared_word or inside:  # the customer's own words, or things of the customer's domain
         return True
@@ -916,13 +916,13 @@ def review_reply(text: str, customer: str | None = None) -> Review:
     for code in ("interrogation", "command", "uncertain", "vague_promise"):
         for m in review[code].finditer(t):
             add(code.replace("_", "-"), m)
-    way_forward = None
+    ways = None
     for m in review["refusal"].finditer(t):
-        way_forward = way_forward or act["way_forward"].search(t)
+        ways = [w.span() for w in act["way_forward"].finditer(t)] if ways is None else ways
         # A refusal with another way (您可以…) or a reason/condition (…后就能…) is fine; a bare one is not.
-        # (the verb a V不了 refuses is no way forward: 恢复不了)
+        # (neither the refusal's own words, 不可以, nor the verb a V不了 refuses, 恢复不了, is a way forward)
         if not (review["alternative"].search(t, m.end()) or staff_acts
-                or way_forward and not m.start() <= way_forward.start() < m.end() and way_forward.end() != m.start()):
+                or any(not m.start() <= start < m.end() and end != m.start() for start, end in ways)):
             add("bare-refusal", m)
     for m in review["ni"].finditer(t):
         add("ni", m)
