@@ -684,11 +684,15 @@ def _customer_turn(customer: str) -> _Turn:
 def _domain_words() -> ahocorasick.Automaton:
     """Every word of ``[review_domain]`` -> (length, the domains it belongs to; empty for generic words)."""
     domains: dict[str, set[str]] = {}
-    for name, pattern in kb.load("cues")["review_domain"].items():
+    table = kb.load("cues")["review_domain"]
+    for name, pattern in table.items():
         for word in _branches(pattern):
             found = domains.setdefault(word, set())
             if name != "generic":
                 found.add(name)
+    for word in _branches(table["generic"]):  # 身份证, 网点: a domain's word, and every domain's (see _addresses)
+        if domains[word]:
+            domains[word].add("generic")
     words = ahocorasick.Automaton()
     for word, names in domains.items():
         words.add_word(word, (len(word), frozenset(names)))
@@ -701,6 +705,7 @@ def _main_domains(sets: list[frozenset[str]]) -> frozenset[str]:
     half the top weight (孩子住院的费用保险能报吗 is a hospital matter first, not a car-insurance one)."""
     weight: dict[str, float] = {}
     for names in sets:
+        names = names - {"generic"}
         for name in names:
             weight[name] = weight.get(name, 0.0) + 1 / len(names)
     top = max(weight.values(), default=0.0)
@@ -752,7 +757,7 @@ def _topics(bare: str) -> frozenset[str]:
     return frozenset(topics)
 
 
-_NO_SERVICE_MATTER = frozenset({"smalltalk", "promo"})  # [review_domain] entries that are no service matter
+_NO_SERVICE_MATTER = frozenset({"smalltalk", "promo", "generic"})  # no service matter of their own (generic: see _domain_words)
 
 
 @cache
@@ -786,7 +791,7 @@ def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
     if not turn.topics and not turn.domains:
         return True
     inside = sum(1 for names in sets if names & turn.domains)
-    outside = len(sets) - inside
+    outside = sum(1 for names in sets if not names & turn.domains and "generic" not in names)  # 身份证 is no other matter
     if inside and not shared_word:
         # Only the domain is shared (医院, 保险): the reply must still take up the customer's own matter
         # (复印病历, 退保) when it is one of the [review_topic] topics; another matter of the same domain
