@@ -9,7 +9,7 @@ SCORES = {}
 # 5-10 points, so the holdout bar per group is lower while its bar per task stays at 95 %.
 GROUP_BAR = {"eval": 0.95, "holdout": 0.85, "holdout2": 0.85,  # holdout2: review only, 16-18 per group
              "holdout3-tune": 0.0, "holdout3-blind": 0.0,  # halves of 8-22 per group: the task figure counts
-             "holdout4-tune": 0.0, "holdout4-blind": 0.0}
+             "holdout4-tune": 0.0, "holdout4-blind": 0.0, "holdout5-tune": 0.0, "holdout5-blind": 0.0}
 # tests/holdout3 and tests/holdout4 were written blind and are not yet at the 95 % goal for every task (issue 8 stays open):
 # these floors guard what has been reached; below 95 % the test reports an expected failure with the figure.
 FLOOR = {("spin", "holdout3-tune"): 0.75, ("spin", "holdout3-blind"): 0.75,
@@ -44,7 +44,7 @@ def test_accuracy_at_least_95_percent(task, which):
 @pytest.mark.parametrize("task", ["review", "three_f"])
 def test_adversarial_groups_are_large_enough(task, which):
     """Issue 8: at least 40 items in each adversarial group of the development set."""
-    if which.startswith(("holdout3", "holdout4")):
+    if which.startswith(("holdout3", "holdout4", "holdout5")):
         pytest.skip(f"tests/{which.split('-')[0]} is split in halves: its groups hold 20-57 items before the split")
     if not has(task, which):
         pytest.skip(f"no {task} items in tests/{which}")

@@ -73,11 +73,14 @@ class Score:
 # someone who had not read the checker's rules) and split in two by position: the items at even
 # positions of each file ("holdout3-tune") may be read while tuning, the odd ones ("holdout3-blind")
 # only as figures: they are the blind measure. tests/holdout4: a fourth set written the same way by
-# another author, larger in the groups where holdout3 found the checkers weakest, split the same way.
+# another author, larger in the groups where holdout3 found the checkers weakest, split the same way;
+# tests/holdout5 likewise (review, 3F and SPIN only).
 SETS = {"eval": HERE, "holdout": HERE.parent / "holdout", "holdout2": HERE.parent / "holdout2",
         "holdout3-tune": HERE.parent / "holdout3", "holdout3-blind": HERE.parent / "holdout3",
-        "holdout4-tune": HERE.parent / "holdout4", "holdout4-blind": HERE.parent / "holdout4"}
-_HALF = {"holdout3-tune": 0, "holdout3-blind": 1, "holdout4-tune": 0, "holdout4-blind": 1}
+        "holdout4-tune": HERE.parent / "holdout4", "holdout4-blind": HERE.parent / "holdout4",
+        "holdout5-tune": HERE.parent / "holdout5", "holdout5-blind": HERE.parent / "holdout5"}
+_HALF = {"holdout3-tune": 0, "holdout3-blind": 1, "holdout4-tune": 0, "holdout4-blind": 1,
+         "holdout5-tune": 0, "holdout5-blind": 1}
 
 
 def has(task: str, which: str) -> bool:
@@ -117,6 +120,6 @@ if __name__ == "__main__":
             score = evaluate(task, which)
             print(score.line())
             print("\n".join(score.group_lines()))
-            if which in ("eval", "holdout3-tune", "holdout4-tune") or "--holdout-errors" in sys.argv:
+            if which in ("eval", "holdout3-tune", "holdout4-tune", "holdout5-tune") or "--holdout-errors" in sys.argv:
                 for text, expected, got in score.errors:
                     print(f"    expected {expected:<12} got {got:<12} {text[:120]}")
