@@ -10,15 +10,18 @@ SCORES = {}
 GROUP_BAR = {"eval": 0.95, "holdout": 0.85, "holdout2": 0.85,  # holdout2: review only, 16-18 per group
              "holdout3-tune": 0.0, "holdout3-blind": 0.0,  # halves of 8-22 per group: the task figure counts
              "holdout4-tune": 0.0, "holdout4-blind": 0.0, "holdout5-tune": 0.0, "holdout5-blind": 0.0}
-# tests/holdout3 and tests/holdout4 were written blind and are not yet at the 95 % goal for every task (issue 8 stays open):
+# tests/holdout3, holdout4 and holdout5 were written blind and are not yet at the 95 % goal for every task (issue 8 stays open):
 # these floors guard what has been reached; below 95 % the test reports an expected failure with the figure.
-FLOOR = {("spin", "holdout3-tune"): 0.75, ("spin", "holdout3-blind"): 0.75,
+FLOOR = {("spin", "holdout3-tune"): 0.75, ("spin", "holdout3-blind"): 0.90,
          ("three_f", "holdout3-tune"): 0.75, ("three_f", "holdout3-blind"): 0.85,
          ("review", "holdout3-blind"): 0.88,
          # tests/holdout4 (a fourth blind set, harder: polite faults, blunt good replies) likewise
          ("review", "holdout4-tune"): 0.88, ("review", "holdout4-blind"): 0.75,
          ("spin", "holdout4-tune"): 0.80, ("spin", "holdout4-blind"): 0.75,
-         ("three_f", "holdout4-blind"): 0.70}
+         ("three_f", "holdout4-blind"): 0.70,
+         ("review", "holdout5-tune"): 0.70, ("review", "holdout5-blind"): 0.75,
+         ("spin", "holdout5-tune"): 0.80, ("spin", "holdout5-blind"): 0.80,
+         ("three_f", "holdout5-tune"): 0.85, ("three_f", "holdout5-blind"): 0.50}
 
 
 @pytest.mark.parametrize("which", sorted(SETS))
