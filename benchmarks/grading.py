@@ -78,6 +78,11 @@ def main() -> None:
         rows = {name: gradebook_rows(course, args.assignment) for name, course in courses.items()}
         print(f"  identical gradebooks (all three): {rows['serial'] == rows['kernel'] == rows['engine']}"
               f" ({len(rows['serial'])} rows each; {load()})", flush=True)
+        for name in ("kernel", "engine"):  # name what differs, so a mismatch can be looked into
+            differ = sorted(key for key in rows["serial"].keys() | rows[name].keys()
+                            if rows["serial"].get(key) != rows[name].get(key))
+            for key in differ[:5]:
+                print(f"    {name} differs at {key}: serial {rows['serial'].get(key)!r}, {name} {rows[name].get(key)!r}")
         if args.big:
             big = new_course(Path(tmp), "big")
             cohort.write_cohort(big, args.assignment, (kinds * (args.big // len(kinds) + 1))[: args.big], seed=2)
