@@ -200,6 +200,9 @@ def test_summary_names_what_happened(graded_cohort):
         # trainee added are emptied and named.
         assert "removed" not in by_kind["infinite-loop"] and "removed" not in by_kind["sys-exit"]
         assert "import os" in by_kind["os-exit"]
+        assert "code removed: added code cell" in by_kind["os-exit"] and "code removed: code removed" not in by_kind["os-exit"]
+        removed = sum("code removed:" in line for line in lines.values())
+        assert f"; {removed} had code removed" in outputs[assignment]  # not those with other notes only
         assert "ctypes" in by_kind["kernel-crash"]
         assert "刷屏" in by_kind["output-flood"]
         assert "import builtins" in by_kind["monkeypatch"] and "toolkit.checks" not in by_kind["monkeypatch"]

@@ -372,8 +372,8 @@ def grade(course: Course, assignment: str, workers: int | None = None, progress:
                     _zero_submission(dst, assignment, result.student, result.timestamp)
             finally:
                 del dst.db.commit
-            outcomes[result.student] = Outcome(result.student, result.status, notes=result.notes + [
-                f"code removed: {line}" for line in result.removed], timestamp=result.timestamp)
+            outcomes[result.student] = Outcome(result.student, result.status, notes=result.notes + result.removed,
+                                               timestamp=result.timestamp)  # removed: "code removed: …" already
             bar.update()
 
         bar = tqdm(total=len(students), desc=f"grading {assignment}", unit="submission", disable=not progress)
@@ -454,7 +454,8 @@ def summary_table(outcomes: list[Outcome]) -> str:
     lines.insert(1, "-" * min(120, len(lines[0])))
     graded = sum(o.status == "graded" for o in outcomes)
     lines.append(f"{len(outcomes)} submissions: {graded} graded, {len(outcomes) - graded} not gradable "
-                 f"(scored 0); {sum(bool(o.notes) and o.status == 'graded' for o in outcomes)} had code removed")
+                 f"(scored 0); {sum(o.status == 'graded' and any(n.startswith('code removed:') for n in o.notes) for o in outcomes)}"
+                 " had code removed")
     by_hand = max((o.by_hand for o in outcomes), default=0)
     if by_hand:
         lines.append(f"plus {by_hand:g} points per trainee of manually graded tasks: grade them in formgrader")
