@@ -628,10 +628,18 @@ class _Prefiltered:
         return [(name, m) for _, _, name, m in found]
 
 
+def _part(key: str) -> str:
+    """Cue keys combine by prefix: ``buck_redirect`` is a ``buck`` cue, ``felt_also`` a ``felt`` one."""
+    return key.partition("_")[0]
+
+
 @cache
 def _faults() -> _Prefiltered:
-    """The fault cues of ``[review_fault]``; keys combine by prefix (``buck_redirect`` is a ``buck``)."""
-    return _Prefiltered.build([(key.partition("_")[0], pattern) for key, pattern in kb.load("cues")["review_fault"].items()])
+    """The fault cues of ``[review_fault]``, with ``<party>`` standing for the ``[review_party]`` words."""
+    cues = kb.load("cues")
+    party = cues["review_party"]["words"]
+    return _Prefiltered.build([(_part(key), pattern.replace("<party>", party))
+                               for key, pattern in cues["review_fault"].items()])
 
 
 @cache
@@ -967,8 +975,7 @@ def review_reply(text: str, customer: str | None = None) -> Review:
 def _three_f_cues() -> dict[str, re.Pattern]:
     """The [three_f] cues joined by part: ``felt`` and ``felt_*`` (one rule each) make one pattern."""
     table = kb.load("cues")["three_f"]
-    return {part: re.compile("|".join(f"(?:{pattern})" for key, pattern in table.items()
-                                      if key == part or key.startswith(part + "_")))
+    return {part: re.compile("|".join(f"(?:{pattern})" for key, pattern in table.items() if _part(key) == part))
             for part in ("feel", "felt", "found", "rude")}
 
 
