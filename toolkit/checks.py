@@ -793,7 +793,9 @@ def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
     sets = _domains(bare)
     # substring tests: cheaper than the reply's bigrams (a service's own name, 酒店, is no shared matter)
     shared_word = any(word in bare for word in turn.topic if word not in _service_names())
-    if turn.topic and not shared_word and any("promo" in names for names in sets) \
+    pitch = any("promo" in names for names in sets) \
+        or act["pitch"].search(t) is not None and act["staff_action"].search(t) is None  # 我帮您订: service, not a pitch
+    if turn.topic and not shared_word and pitch \
             and not act["clarify"].search(t) and not (turn.asks_amount and act["detail"].search(t)):
         return False  # a sales pitch that neither takes up the customer's words nor answers how much
     if not turn.topics and not turn.domains:
