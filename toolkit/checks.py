@@ -27,6 +27,7 @@ from functools import cache, lru_cache
 import ahocorasick
 
 from . import kb, segment
+from . import learned as models
 from .literals import required_sets
 from .normalize import View, phrase_key, views
 
@@ -331,12 +332,37 @@ def classify_question(text: str) -> Label:
     to describe is open even when it ends in 吗. Closed questions use 谁/何时/是不是/哪个/有没有…
     and ask for one fact, a choice or a yes/no.
     """
-    return _classify("question", text)
+    return _second_opinion("question", text, _classify("question", text))
 
 
 def spin_type(text: str) -> Label:
     """"situation" | "problem" | "implication" | "need-payoff" for a sales question (seed 001)."""
-    return _classify("spin", text)
+    return _second_opinion("spin", text, _classify("spin", text))
+
+
+# Why, when the learned model overrules the cue words: the definition of the label it reads (seeds 001, 004).
+_LEARNED_WHY = {
+    "question": {"open": "这句话请客户用自己的话讲述、展开说明，是开放式问题。",
+                 "closed": "这句话只需客户确认“是/不是”、做个选择或说出一个事实，是封闭式问题。"},
+    "spin": {"situation": "这句话了解的是客户目前的事实和现状，是背景问题（Situation）。",
+             "problem": "这句话询问客户遇到的困难或不满，是难点问题（Problem）。",
+             "implication": "这句话追问难点会带来的后果和影响，是暗示问题（Implication）。",
+             "need-payoff": "这句话请客户自己说出问题解决后的好处，是需求效益问题（Need-payoff）。"},
+    "complaint": {"solve": "客户讲清了事情，想要把它解决，是解决问题的投诉：认真倾听、表示认同，及时处理并答复。",
+                  "vent": "客户情绪激动，反复诉说、没有明确要求，是纯粹为了发泄的投诉：先耐心倾听。",
+                  "expect": "客户语气平和，提出希望、建议或拿别家比较，是为了某种期待的投诉：表示认同并表达改进的意愿。"},
+}
+
+
+def _second_opinion(task: str, text: str, label: Label) -> Label:
+    """The learned model (``toolkit.learned``) overrules the cue words' label only when it is sure: its
+    threshold was chosen on authors the rules were never tuned on."""
+    model = models.model(f"{task}_label")
+    scores = model.scores(models.grams(views(text)[1].text, (1, 2, 3)))
+    top = max(scores, key=scores.__getitem__)
+    if top != label and scores[top] > model.threshold:
+        return Label(top, _LEARNED_WHY[task][top])
+    return label
 
 
 _FAULT_WHY = {
@@ -527,8 +553,17 @@ _WHOLE = {
     "no-apology": "客户遇到了麻烦或在投诉，回复里却没有道歉或理解的话：先说“很抱歉给您添麻烦了”，再讲怎么处理。",
     "no-time": "答应了回复客户，却没说什么时候：请给出具体时间，例如“今天下午五点前给您回电”。",
     "no-when": "客户问的是时间，回复却没有给出时间：请查清后告诉客户具体的时间或时间范围，例如“预计今天下午五点前恢复”；一时查不到，就说明什么时候给客户回话。",
+    # Faults the learned model (toolkit.learned) reads in a reply the rules passed: no words to point at.
+    "learned-buck": "这句回复读起来是在推诿：把客户的事推给别人或说不归自己管，自己却没有行动。请说“我来帮您……”，由您负责到底。",
+    "learned-sarcasm": "这句回复读起来带有讽刺、反问、居高临下或不耐烦的口气，会伤害客户。请平和地说明，或再耐心解释一遍。",
+    "learned-refusal": "这句回复读起来是在拒绝客户，却没有说明原因，也没有给出其他办法：请说明原因，并告诉客户“您可以……”。",
+    "learned-uncertain": "这句回复读起来没有把握，或者答应了却没说清做什么、什么时候：请查清楚后给出肯定的答复和具体的时间。",
+    "learned-blame": "这句回复读起来在指责客户。不追究客户的错，先说明情况，再告诉客户怎么解决。",
 }
 WHOLE_REPLY_FINDINGS = frozenset(_WHOLE)  # finding codes about the whole reply: nothing to highlight
+LEARNED_FINDINGS = frozenset(code for code in _WHOLE if code.startswith("learned-"))
+_LEARNED_CODE = {"buck": "learned-buck", "sarcasm": "learned-sarcasm", "bare-refusal": "learned-refusal",
+                 "uncertain": "learned-uncertain", "blame": "learned-blame", "off-topic": "off-topic"}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _TWO_CJK = re.compile(r"[\u4e00-\u9fff][^\u4e00-\u9fff]*[\u4e00-\u9fff]")  # at least two Chinese characters
 _STUFFING_MAX = 200  # polite words alone, without repeating, do not run longer
@@ -830,6 +865,12 @@ def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
     return (not sets or not turn.domains) and (act["staff_action"].search(t) is not None or act["detail"].search(t) is not None)
 
 
+def _turn_overlap(turn: _Turn | None, bare: str) -> tuple[int, int] | None:
+    """(content bigrams the reply shares with the customer's turn, the turn's content bigrams): the learned
+    model's view of the turn (``toolkit.learned.reply_features``); None without a turn."""
+    return None if turn is None else (len(turn.topic & _bigrams(bare, _stop_chars())), len(turn.topic))
+
+
 _NON_WORD = re.compile(r"\W+")
 
 
@@ -863,7 +904,7 @@ def _repetitive(bare: str) -> bool:
     return len(set(map(bare.__getitem__, map(slice, range(n), range(2, n + 2))))) < 0.6 * n
 
 
-def review_reply(text: str, customer: str | None = None) -> Review:
+def review_reply(text: str, customer: str | None = None, *, learned: bool = True) -> Review:
     """Judge a staff reply as a service act (seeds 000, 001, 002; issue 8).
 
     Findings: not Chinese; only polite words (no content); repetition; forbidden phrases; 你 where 您 is
@@ -874,6 +915,9 @@ def review_reply(text: str, customer: str | None = None) -> Review:
     the customer's matter (off topic only with evidence: it talks about another service domain's things
     only, or says nothing concrete; see ``_addresses``), apologise or show
     understanding when the customer was wronged, and name a time when it promises to get back.
+
+    ``learned``: with the customer's turn, a reply the rules pass also goes to the learned model (``toolkit.learned``), which may
+    read a fault the rules have no words for (``learned-*`` findings, or off-topic); False: the rules alone.
 
     ``score`` (0-100): 90 for a clean reply, up to 100 with courtesy, a concrete action or detail and
     empathy (each counted once: length and repetition earn nothing); findings take points off and any
@@ -957,6 +1001,13 @@ def review_reply(text: str, customer: str | None = None) -> Review:
         elif turn.asks_when and not act["when_concrete"].search(t) and not act["clarify"].search(t) \
                 and not act["hold"].search(t) and not act["lookup_now"].search(t):
             findings.append(Finding("no-when", _WHOLE["no-when"], 0, len(text), text))
+    if learned and turn is not None and not findings:
+        # The rules passed a reply to this turn: the learned model may still read a fault in it. (Without the
+        # turn, a reply is often one sentence of a longer answer: the model was trained on whole replies.)
+        features = models.reply_features(bare.text, _turn_overlap(turn, bare.text))
+        if models.model("reply_fault").says(features):
+            code = _LEARNED_CODE[models.model("reply_kind").best(features)]
+            findings.append(Finding(code, _WHOLE[code], 0, len(text), text))
     findings.sort(key=lambda f: f.start)
 
     polite = tuple(dict.fromkeys(m.group() for m in review["polite"].finditer(t)))
@@ -1002,15 +1053,19 @@ def three_f(text: str) -> ThreeF:
     felt_m = cues["felt"].search(t, feel_m.end() if feel_m else 0) or cues["felt"].search(t)
     found_m = cues["found"].search(t, felt_m.end() if felt_m else 0) or cues["found"].search(t)
     feel, felt, found = part(feel_m), part(felt_m), part(found_m)
+    if not (feel and felt and found):  # a part said in the trainee's own words: the learned clause model
+        feel, felt, found = _learned_parts(text, with_punct, {"feel": feel, "felt": felt, "found": found}).values()
     missing = tuple(name for name, p in (("Feel", feel), ("Felt", felt), ("Found", found)) if p is None)
     in_order = not missing and feel.start < felt.start < found.start
     staff_acts = _cues()["review_act"]["staff_action"].search(t) is not None
     fault = next((m for code, m in _faults().finditer(t) if code != "buck" or not staff_acts), None) \
         or cues["rude"].search(t)
-    if fault or _repetitive(bare.text) or _TANDEM.search(bare.text) or len(_CJK.findall(bare.text)) < 2:
+    repeats = _repetitive(bare.text) or _TANDEM.search(bare.text) or len(_CJK.findall(bare.text)) < 2
+    if fault or repeats or models.model("three_f_rude").says(models.grams(bare.text)):
         start, end = with_punct.span(fault.start(), fault.end()) if fault else (0, len(text))
-        why = (f"“{text[start:end]}”在指责、讽刺或冒犯客户：3F 是为了理解客户，不能借别人的经历说客户的不是。"
-               if fault else "回复在重复同样的字词，不是完整的 3F：请依次说出理解、别人也有同感、他们后来的发现。")
+        why = (f"“{text[start:end]}”在指责、讽刺或冒犯客户：3F 是为了理解客户，不能借别人的经历说客户的不是。" if fault
+               else "回复在重复同样的字词，不是完整的 3F：请依次说出理解、别人也有同感、他们后来的发现。" if repeats
+               else "这句回复读起来在指责、讽刺或冒犯客户：3F 是为了理解客户，不能借别人的经历说客户的不是。")
         return ThreeF(feel, felt, found, in_order, False, missing, why, True)
     if missing:
         names = {"Feel": "理解客户的感受（Feel）", "Felt": "其他客户也有过同样的感受（Felt）",
@@ -1021,6 +1076,38 @@ def three_f(text: str) -> ThreeF:
     else:
         why = "先理解感受，再说别人也有同感，最后讲发现，3F 完整且顺序正确。"
     return ThreeF(feel, felt, found, in_order, in_order, missing, why)
+
+
+_CLAUSE = re.compile(r"[^,.!?;:~…，。！？；：～]+")  # a clause: the text between two punctuation marks
+
+
+def _clauses(view: View, original: str) -> list[tuple[int, int, str]]:
+    """(start, end, text) in ``original`` of each clause of at least two characters, from its normalised view."""
+    out = []
+    for m in _CLAUSE.finditer(view.text):
+        if len(m.group().strip()) >= 2:
+            start, end = view.span(m.start(), m.end())
+            out.append((start, end, original[start:end]))
+    return out
+
+
+def _learned_parts(text: str, with_punct: View, parts: dict[str, Part | None]) -> dict[str, Part | None]:
+    """Fill in the parts the cue words missed: the clause the learned model reads most surely as that part,
+    if sure enough and not holding a part already found."""
+    taken = [(p.start, p.end) for p in parts.values() if p]
+    free = [c for c in _clauses(with_punct, text) if not any(s < c[1] and c[0] < e for s, e in taken)]
+    if not free:
+        return parts
+    role = models.model("three_f_part")
+    scores = [role.scores(models.grams(views(c[2])[1].text)) for c in free]
+    out = dict(parts)
+    for name, p in parts.items():
+        if p is None:
+            best = max(range(len(free)), key=lambda k: scores[k][name])
+            if scores[best][name] > role.threshold and max(scores[best], key=scores[best].get) == name:
+                start, end, said = free[best]
+                out[name] = Part(said, start, end)
+    return out
 
 
 # ----------------------------------------------------------------------------- complaint types
@@ -1050,8 +1137,13 @@ def complaint_type(text: str) -> Label:
 
     solve: a clear request for a remedy (calm or angry), or facts of a case; vent: anger or the same
     words repeated, with no request; expect: positive evidence only (wishes, suggestions, comparisons
-    with others), never just the absence of anger.
+    with others), never just the absence of anger. The cue words decide; the learned model may overrule.
     """
+    return _second_opinion("complaint", text, _complaint_by_cues(text))
+
+
+def _complaint_by_cues(text: str) -> Label:
+    """The complaint type by the cue words of ``[complaint]``."""
     with_punct, _ = _require_text(text)
     t = _Text(with_punct.text)
     cues = _complaint_cues()
