@@ -211,12 +211,37 @@ def dump(models: dict) -> str:
     return json.dumps(models, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
 
 
+def differences(shipped: dict, trained: dict, tolerance: float = 0.002) -> list[str]:
+    """Where two sets of models differ by more than floating-point noise (another CPU's BLAS may round a
+    weight the other way, or prune one that sits at PRUNE): thresholds, classes, data and weights."""
+    out = [f"{key}: {shipped.get(key)!r} != {trained.get(key)!r}" for key in ("trained_on",) if shipped.get(key) != trained.get(key)]
+    for name, table in trained.items():
+        if not isinstance(table, dict):
+            continue
+        old = shipped.get(name, {})
+        out += [f"{name}.{key}: {old.get(key)!r} != {table.get(key)!r}" for key in ("threshold", "classes") if old.get(key) != table.get(key)]
+        pairs = [(np.atleast_1d(old.get("bias", 0.0)), np.atleast_1d(table["bias"]), "bias")]
+        zero = np.zeros_like(np.atleast_1d(table["bias"]), dtype=float)
+        for feature in set(table["weights"]) | set(old.get("weights", {})):
+            pairs.append((np.atleast_1d(old.get("weights", {}).get(feature, zero)),
+                          np.atleast_1d(table["weights"].get(feature, zero)), feature))
+        for a, b, feature in pairs:
+            gap = float(np.max(np.abs(a - b))) if a.shape == b.shape else float("inf")
+            pruned = feature != "bias" and float(np.max(np.abs(a if not b.any() else b))) < PRUNE + tolerance
+            if gap > tolerance and not pruned:
+                out.append(f"{name}: weight of {feature!r} {a.tolist()} != {b.tolist()}")
+    return out
+
+
 def main() -> int:
-    text = dump(build())
+    models = build()
+    text = dump(models)
     if "--check" in sys.argv:
-        same = OUT.exists() and OUT.read_text(encoding="utf-8") == text
-        print("the shipped models match their training data" if same else f"{OUT} is stale: run scripts/train_models.py")
-        return 0 if same else 1
+        shipped = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {}
+        wrong = differences(shipped, models)
+        print("the shipped models match their training data" if not wrong else
+              f"{OUT} is stale (run scripts/train_models.py):\n  " + "\n  ".join(wrong[:20]))
+        return 1 if wrong else 0
     OUT.write_text(text, encoding="utf-8")
     print(f"wrote {OUT.relative_to(ROOT)} ({len(text) // 1024} KiB)")
     return 0
