@@ -8,20 +8,18 @@ SCORES = {}
 # Per-group bars. Development groups hold >= 40 items; holdout groups 10-20, where a single miss costs
 # 5-10 points, so the holdout bar per group is lower while its bar per task stays at 95 %.
 GROUP_BAR = {"eval": 0.95, "holdout": 0.85, "holdout2": 0.85,  # holdout2: review only, 16-18 per group
-             "holdout3-tune": 0.0, "holdout3-blind": 0.0,  # halves of 8-22 per group: the task figure counts
-             "holdout4-tune": 0.0, "holdout4-blind": 0.0, "holdout5-tune": 0.0, "holdout5-blind": 0.0}
-# tests/holdout3, holdout4 and holdout5 were written blind and are not yet at the 95 % goal for every task (issue 8 stays open):
-# these floors guard what has been reached; below 95 % the test reports an expected failure with the figure.
-FLOOR = {("spin", "holdout3-tune"): 0.75, ("spin", "holdout3-blind"): 0.90,
-         ("three_f", "holdout3-tune"): 0.75, ("three_f", "holdout3-blind"): 0.85,
-         ("review", "holdout3-blind"): 0.88,
-         # tests/holdout4 (a fourth blind set, harder: polite faults, blunt good replies) likewise
-         ("review", "holdout4-tune"): 0.88, ("review", "holdout4-blind"): 0.75,
-         ("spin", "holdout4-tune"): 0.80, ("spin", "holdout4-blind"): 0.75,
-         ("three_f", "holdout4-blind"): 0.70,
-         ("review", "holdout5-tune"): 0.70, ("review", "holdout5-blind"): 0.75,
-         ("spin", "holdout5-tune"): 0.80, ("spin", "holdout5-blind"): 0.80,
-         ("three_f", "holdout5-tune"): 0.85, ("three_f", "holdout5-blind"): 0.50}
+             # halves of the blind sets hold 5-40 per group: the task figure counts
+             **{which: 0.0 for which in SETS if which.endswith(("-tune", "-blind"))}}
+# The blind sets are not yet at the 95 % goal for every task (issue 8 stays open): these floors guard what
+# has been reached (rules and learned models together, a few points under the figure measured); below
+# 95 % the test reports an expected failure with the figure. The readable halves of holdout6..9 train the
+# learned models, so their figures are not a measure: the blind halves are.
+FLOOR = {("review", "holdout5-blind"): 0.90, ("review", "holdout6-blind"): 0.91, ("review", "holdout7-blind"): 0.88,
+         ("review", "holdout7-tune"): 0.88,
+         ("spin", "holdout4-blind"): 0.93, ("spin", "holdout5-blind"): 0.93, ("spin", "holdout8-blind"): 0.88,
+         ("three_f", "holdout5-blind"): 0.76, ("three_f", "holdout8-tune"): 0.88, ("three_f", "holdout8-blind"): 0.79,
+         ("three_f", "holdout9-blind"): 0.0, ("spin", "holdout9-blind"): 0.0, ("three_f", "holdout9-tune"): 0.0,
+         ("spin", "holdout9-tune"): 0.0}
 
 
 @pytest.mark.parametrize("which", sorted(SETS))
@@ -47,7 +45,7 @@ def test_accuracy_at_least_95_percent(task, which):
 @pytest.mark.parametrize("task", ["review", "three_f"])
 def test_adversarial_groups_are_large_enough(task, which):
     """Issue 8: at least 40 items in each adversarial group of the development set."""
-    if which.startswith(("holdout3", "holdout4", "holdout5")):
+    if which.endswith(("-tune", "-blind")):
         pytest.skip(f"tests/{which.split('-')[0]} is split in halves: its groups hold 20-57 items before the split")
     if not has(task, which):
         pytest.skip(f"no {task} items in tests/{which}")
