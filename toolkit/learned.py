@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import repeat
 from functools import cache
 from importlib import resources
 
@@ -50,8 +51,8 @@ class Linear:
 
     def probability(self, features: list[str]) -> float:
         """Binary model: the probability of the positive class (each feature counted once)."""
-        weights = self.weights
-        z = self.bias + sum(weights.get(f, 0.0) for f in set(features))
+        features = set(features)
+        z = self.bias + sum(map(self.weights.get, features, repeat(0.0, len(features))))  # C-speed lookups
         return 1 / (1 + math.exp(-max(-60.0, min(60.0, z))))
 
     def says(self, features: list[str]) -> bool:
