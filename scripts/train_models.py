@@ -50,8 +50,10 @@ C = 1.0  # L2 strength (the blind figures barely move between 0.3 and 3)
 MIN_DF = 2  # a feature seen once is one item's words, not a pattern
 PRUNE = 0.02  # weights smaller than this are left out of the JSON (they move no verdict: a third of its size)
 GRID = [round(float(t), 2) for t in np.arange(0.3, 0.96, 0.05)]
+FAULT_GRID = [t for t in GRID if t >= 0.5]  # a model adds a fault only when it finds one more likely than not
+VETO_GRID = [0.0, 0.05, 0.1, 0.15, 0.2, 0.3]
 # Models that never speak: the rules alone (to read the parts the cue words find).
-SILENT = {name: {"bias": -60.0, "weights": {}, "threshold": 1.0} for name in ("reply_fault", "three_f_rude")} | {
+SILENT = {name: {"bias": -60.0, "weights": {}, "threshold": 1.0, "veto": 0.0} for name in ("reply_fault", "three_f_rude")} | {
     "reply_kind": {"bias": [0.0], "weights": {}, "classes": ["buck"]},
     "three_f_part": {"bias": [0.0] * 4, "weights": {}, "classes": [*ROLES, "other"], "threshold": 1.0}} | {
     name: {"bias": [0.0], "weights": {}, "classes": ["-"], "threshold": 1.0} for name in LABELS.values()}
@@ -83,6 +85,11 @@ def reply_examples() -> list[dict]:
     out = items("review", TRAIN)
     for label, replies in (("ok", model_replies.good_replies()), ("not-ok", model_replies.bad_replies())):
         out += [{"text": text, "customer": customer, "label": label, "source": "course"} for _, text, customer in replies]
+    # The pairs' near misses: a good reply with one rule broken (the drills teach each rule by them).
+    pairs = kb.load("pairs")
+    judged = {rule["id"] for rule in pairs["rule"] if "finding" in rule}
+    out += [{"text": near["text"], "customer": pair["customer"], "label": "not-ok", "source": "course"}
+            for pair in pairs["pair"] for near in pair.get("near", ()) if near["breaks"] in judged]
     return out
 
 
@@ -162,7 +169,8 @@ def train_all(leave_out: str | None = None, thresholds: dict | None = None) -> d
     labels = {name: keep(items(task, TRAIN)) for task, name in LABELS.items()}
     return {name: table(*fit([i["text"] for i in data], [i["label"] for i in data], label_grams, False),
                         thresholds.get(name, 0.7)) for name, data in labels.items()} | {
-        "reply_fault": table(*fit(replies, faulty, reply_inputs, True), thresholds.get("reply_fault", 0.5)),
+        "reply_fault": dict(table(*fit(replies, faulty, reply_inputs, True), thresholds.get("reply_fault", 0.5)),
+                            veto=thresholds.get("reply_fault.veto", 0.0)),
         "reply_kind": table(*fit(kinds, [KIND[item["group"]] for item in kinds], reply_inputs, False)),
         "three_f_rude": table(*fit([i["text"] for i in three_f + polite], [i["label"] == "rude" for i in three_f + polite],
                                    bare_grams, True), thresholds.get("three_f_rude", 0.5)),
@@ -184,8 +192,9 @@ def choose_thresholds() -> dict:
         # One author is too few to choose on: the authors the rules were tuned on join a lone fresh one.
         chosen_from = fresh if len(fresh) >= 2 else [which for which in TRAIN if which.endswith("-tune") and score.has(task, which)]
         held[task] = [(which, score.items(task, which)) for which in chosen_from]
-    grids = {"review": [{"reply_fault": t} for t in GRID],
-             "three_f": [{"three_f_rude": r, "three_f_part": p} for r in GRID[::2] for p in GRID[::2]]} | {
+    # "name": a model's threshold; "name.veto": below it, the model dismisses a finding of checks.VETOABLE.
+    grids = {"review": [{"reply_fault": t, "reply_fault.veto": v} for t in FAULT_GRID for v in VETO_GRID],
+             "three_f": [{"three_f_rude": r, "three_f_part": p} for r in FAULT_GRID[::2] for p in GRID[::2]]} | {
         task: [{name: t} for t in GRID] for task, name in LABELS.items()}
     chosen, trained = {}, {}
     for task, sets in held.items():
@@ -193,13 +202,16 @@ def choose_thresholds() -> dict:
         for which, data in sets:
             tables = trained.get(which) or trained.setdefault(which, train_all(leave_out=which))
             for k, candidate in enumerate(grids[task]):
-                learned.install({name: dict(t, **({"threshold": candidate[name]} if name in candidate else {}))
-                                 for name, t in tables.items()})
+                installed = {name: dict(t) for name, t in tables.items()}
+                for key, value in candidate.items():
+                    name, _, field = key.partition(".")
+                    installed[name][field or "threshold"] = value
+                learned.install(installed)
                 results[k] += accuracy(task, data) * len(data)
         learned.install(None)
         # Among thresholds within half a point of the best, the most cautious (the model speaks least).
         near = [k for k in range(len(results)) if results[k] >= results.max() - 0.005 * sum(len(d) for _, d in sets)]
-        best = max(near, key=lambda k: sum(grids[task][k].values()))
+        best = max(near, key=lambda k: sum(-v if key.endswith(".veto") else v for key, v in grids[task][k].items()))
         total = sum(len(d) for _, d in sets)
         print(f"{task}: thresholds {grids[task][best]} judge {results[best] / total:.1%} of "
               f"{', '.join(w for w, _ in sets)}, each by models that never saw it "

@@ -562,6 +562,7 @@ _WHOLE = {
 }
 WHOLE_REPLY_FINDINGS = frozenset(_WHOLE)  # finding codes about the whole reply: nothing to highlight
 LEARNED_FINDINGS = frozenset(code for code in _WHOLE if code.startswith("learned-"))
+VETOABLE = frozenset({"no-apology"})  # the one finding the learned model may dismiss (see review_reply)
 _LEARNED_CODE = {"buck": "learned-buck", "sarcasm": "learned-sarcasm", "bare-refusal": "learned-refusal",
                  "uncertain": "learned-uncertain", "blame": "learned-blame", "off-topic": "off-topic"}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -917,7 +918,8 @@ def review_reply(text: str, customer: str | None = None, *, learned: bool = True
     understanding when the customer was wronged, and name a time when it promises to get back.
 
     ``learned``: with the customer's turn, a reply the rules pass also goes to the learned model (``toolkit.learned``), which may
-    read a fault the rules have no words for (``learned-*`` findings, or off-topic); False: the rules alone.
+    read a fault the rules have no words for (``learned-*`` findings, or off-topic), and may dismiss a lone
+    ``no-apology`` when it is sure the reply is fine (``VETOABLE``); False: the rules alone.
 
     ``score`` (0-100): 90 for a clean reply, up to 100 with courtesy, a concrete action or detail and
     empathy (each counted once: length and repetition earn nothing); findings take points off and any
@@ -1001,11 +1003,18 @@ def review_reply(text: str, customer: str | None = None, *, learned: bool = True
         elif turn.asks_when and not act["when_concrete"].search(t) and not act["clarify"].search(t) \
                 and not act["hold"].search(t) and not act["lookup_now"].search(t):
             findings.append(Finding("no-when", _WHOLE["no-when"], 0, len(text), text))
-    if learned and turn is not None and not findings:
+    if learned and turn is not None and all(f.code in VETOABLE for f in findings):
         # The rules passed a reply to this turn: the learned model may still read a fault in it. (Without the
         # turn, a reply is often one sentence of a longer answer: the model was trained on whole replies.)
+        # Or their only finding judges the situation (was the customer wronged?) and the model is sure the
+        # reply is fine: replies its authors accepted without an apology taught it when none is due.
         features = models.reply_features(bare.text, _turn_overlap(turn, bare.text))
-        if models.model("reply_fault").says(features):
+        fault = models.model("reply_fault")
+        probability = fault.probability(features)
+        if findings:
+            if probability < fault.veto:
+                findings = []
+        elif probability > fault.threshold:
             code = _LEARNED_CODE[models.model("reply_kind").best(features)]
             findings.append(Finding(code, _WHOLE[code], 0, len(text), text))
     findings.sort(key=lambda f: f.start)

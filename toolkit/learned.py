@@ -4,9 +4,10 @@ generalising (polite buck-passing, sarcasm said with 您, another matter of the 
 
 Each is a logistic regression over character bigrams and trigrams, trained by ``scripts/train_models.py``
 on our own labelled data (tests/eval, the readable halves of the holdouts, the course's √/× replies;
-never a "-blind" half) and shipped as ``toolkit/data/models.json``. They only ever ADD what the rules
-missed (a fault to a reply the rules passed, rudeness or a part to a 3F reply), so a stuffed or gamed
-reply the rules reject stays rejected.
+never a "-blind" half) and shipped as ``toolkit/data/models.json``. They ADD what the rules missed (a
+fault to a reply the rules passed, rudeness or a part to a 3F reply). The one thing a model may take
+away is a lone "no apology" finding, a judgement of the situation rather than of the reply's words
+(``checks.VETOABLE``), so a stuffed, abusive or gamed reply the rules reject stays rejected.
 
 Inference is plain Python over the JSON (no numpy or scikit-learn in the trainee's kernel), loaded on
 first use.
@@ -48,6 +49,7 @@ class Linear:
     def __init__(self, table: dict):
         self.weights, self.bias = table["weights"], table["bias"]
         self.classes, self.threshold = table.get("classes"), table.get("threshold")
+        self.veto = table.get("veto", 0.0)  # below this probability the model dismisses a soft finding
 
     def probability(self, features: list[str]) -> float:
         """Binary model: the probability of the positive class (each feature counted once)."""
