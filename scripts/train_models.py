@@ -164,15 +164,18 @@ def train_all(leave_out: str | None = None, thresholds: dict | None = None) -> d
     kinds = [item for item in replies if item["label"] == "not-ok" and item.get("group") in KIND]
     three_f = keep(items("three_f", TRAIN))
     parts = part_examples(three_f)
-    # The course's good replies are not rude either, 3F or not (三F checks run on any reply).
-    polite = [{"text": text, "label": "ok"} for _, text, _ in model_replies.good_replies(notebooks=False)]
+    # Rudeness is rudeness, 3F or not: the course's good replies and the accepted replies are not rude,
+    # the replies written to blame or mock the customer are.
+    rudeness = [{"text": text, "label": "ok"} for _, text, _ in model_replies.good_replies(notebooks=False)]
+    rudeness += [{"text": i["text"], "label": "rude" if i["label"] == "not-ok" else "ok"} for i in replies
+                 if i.get("group") in ("blame", "sarcasm") or i["label"] == "ok"]
     labels = {name: keep(items(task, TRAIN)) for task, name in LABELS.items()}
     return {name: table(*fit([i["text"] for i in data], [i["label"] for i in data], label_grams, False),
                         thresholds.get(name, 0.7)) for name, data in labels.items()} | {
         "reply_fault": dict(table(*fit(replies, faulty, reply_inputs, True), thresholds.get("reply_fault", 0.5)),
                             veto=thresholds.get("reply_fault.veto", 0.0)),
         "reply_kind": table(*fit(kinds, [KIND[item["group"]] for item in kinds], reply_inputs, False)),
-        "three_f_rude": table(*fit([i["text"] for i in three_f + polite], [i["label"] == "rude" for i in three_f + polite],
+        "three_f_rude": table(*fit([i["text"] for i in three_f + rudeness], [i["label"] == "rude" for i in three_f + rudeness],
                                    bare_grams, True), thresholds.get("three_f_rude", 0.5)),
         "three_f_part": table(*fit([c for c, _ in parts], [r for _, r in parts], bare_grams, False),
                               thresholds.get("three_f_part", 0.5)),
