@@ -52,12 +52,6 @@ PRUNE = 0.02  # weights smaller than this are left out of the JSON (they move no
 GRID = [round(float(t), 2) for t in np.arange(0.3, 0.96, 0.05)]
 FAULT_GRID = [t for t in GRID if t >= 0.5]  # a model adds a fault only when it finds one more likely than not
 VETO_GRID = [0.0, 0.05, 0.1, 0.15, 0.2, 0.3]
-# Models that never speak: the rules alone (to read the parts the cue words find).
-SILENT = {name: {"bias": -60.0, "weights": {}, "threshold": 1.0, "veto": 0.0} for name in ("reply_fault", "three_f_rude")} | {
-    "reply_kind": {"bias": [0.0], "weights": {}, "classes": ["buck"]},
-    "three_f_part": {"bias": [0.0] * 4, "weights": {}, "classes": [*ROLES, "other"], "threshold": 1.0}} | {
-    name: {"bias": [0.0], "weights": {}, "classes": ["-"], "threshold": 1.0} for name in LABELS.values()}
-
 
 def course_examples(task: str) -> list[dict]:
     """The knowledge base's own labelled examples (drills show them beside the checker's reason)."""
@@ -114,7 +108,7 @@ def part_examples(three_f: list[dict]) -> list[tuple[str, str]]:
     """(clause, role): clauses holding a part the cue words find (in replies labelled complete), and the
     parts an author marked (``parts`` = [[role, span], ...]); other clauses of those replies are "other"."""
     out = []
-    learned.install(SILENT)
+    learned.install(learned.SILENT)
     for item in three_f:
         text = item["text"]
         with_punct = views(text)[0]

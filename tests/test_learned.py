@@ -52,9 +52,8 @@ def test_the_model_adds_faults_only_to_replies_the_rules_pass():
 
 def test_a_silent_model_leaves_the_rules_alone():
     """install() swaps the models (training measures candidates through the real checkers)."""
-    silent = {"reply_fault": {"classes": ["False", "True"], "bias": -60.0, "weights": {}, "threshold": 1.0}}
     polite_buck = "您好，这个问题不归我们管，您自己去找快递公司问问吧，谢谢理解。"
-    learned.install({**_shipped(), **silent})
+    learned.install(learned.SILENT)
     try:
         assert checks.review_reply(polite_buck, customer=CUSTOMER).findings == \
             checks.review_reply(polite_buck, customer=CUSTOMER, learned=False).findings

@@ -78,6 +78,14 @@ class Linear:
         return max(scores, key=scores.__getitem__)
 
 
+# Models that never speak: the rules alone (``install(SILENT)``; the trainer reads the parts the cue words find).
+SILENT = {name: {"classes": ["False", "True"], "bias": -60.0, "weights": {}, "threshold": 1.0, "veto": 0.0}
+          for name in ("reply_fault", "three_f_rude")} | {
+    "reply_kind": {"bias": [0.0], "weights": {}, "classes": ["buck"]},
+    "three_f_part": {"bias": [0.0] * 4, "weights": {}, "classes": ["feel", "felt", "found", "other"], "threshold": 1.0}} | {
+    name: {"bias": [0.0], "weights": {}, "classes": ["-"], "threshold": 1.0}
+    for name in ("question_label", "spin_label", "complaint_label")}
+
 _installed: dict | None = None  # models being trained (scripts/train_models.py), instead of the shipped ones
 
 

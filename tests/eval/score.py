@@ -9,7 +9,8 @@ Holdout discipline: tests/holdout was written before the checker was tuned, from
 in CURRICULUM.md, in other domains (gym, property, train, pharmacy, cinema, hotel, ...) and other
 phrasings. While tuning, only its aggregate figures were read: ``python -m eval.score`` prints the
 errors of tests/eval item by item, and for tests/holdout the per-group counts only
-(``--holdout-errors`` shows them, for after the tuning is over).
+(``--holdout-errors`` shows them, for after the tuning is over). ``--rules``: the rules alone, without
+the learned models of toolkit/learned.py.
 """
 
 from __future__ import annotations
@@ -115,6 +116,10 @@ if __name__ == "__main__":
     import sys
 
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if "--rules" in sys.argv:  # the rules alone, without the learned models (toolkit/learned.py)
+        from toolkit import learned
+
+        learned.install(learned.SILENT)
     for which in SETS:
         for task in args or TASKS:
             if not has(task, which):
