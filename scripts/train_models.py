@@ -10,7 +10,7 @@ or a "-blind" half: they measure the models.
 Thresholds are chosen without them too, on FRESH sets: the readable halves of holdout6..8, written by
 authors whose items the rules were never tuned on (on holdout3..5 the rules look better than they are).
 Each is judged through the real checkers by models trained on all the other data (leave that author
-out); among the thresholds that judge them best (within half a point), the most cautious is kept. A task
+out); among the thresholds within one standard error of the best, the most cautious is kept. A task
 with a single fresh author (3F, SPIN, questions, complaints: holdout8) chooses on every readable half.
 
 scikit-learn is needed here only (a test extra); the trainee's kernel reads the JSON in plain Python.
@@ -206,10 +206,12 @@ def choose_thresholds() -> dict:
                 learned.install(installed)
                 results[k] += accuracy(task, data) * len(data)
         learned.install(None)
-        # Among thresholds within half a point of the best, the most cautious (the model speaks least).
-        near = [k for k in range(len(results)) if results[k] >= results.max() - 0.005 * sum(len(d) for _, d in sets)]
-        best = max(near, key=lambda k: sum(-v if key.endswith(".veto") else v for key, v in grids[task][k].items()))
+        # The one-standard-error rule: among thresholds whose accuracy is within one standard error of the
+        # best (a few hundred items cannot tell them apart), the most cautious (the model speaks least).
         total = sum(len(d) for _, d in sets)
+        top = results.max() / total
+        near = [k for k in range(len(results)) if results[k] / total >= top - (top * (1 - top) / total) ** 0.5]
+        best = max(near, key=lambda k: sum(-v if key.endswith(".veto") else v for key, v in grids[task][k].items()))
         print(f"{task}: thresholds {grids[task][best]} judge {results[best] / total:.1%} of "
               f"{', '.join(w for w, _ in sets)}, each by models that never saw it "
               f"(grid {min(results) / total:.1%}..{max(results) / total:.1%})")
