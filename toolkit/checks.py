@@ -830,6 +830,59 @@ def _addresses(turn: _Turn, t: str, bare: str, act: dict) -> bool:
     return (not sets or not turn.domains) and (act["staff_action"].search(t) is not None or act["detail"].search(t) is not None)
 
 
+class _Absent:
+    """A cue whose required words are not in the text: it cannot match."""
+
+    @staticmethod
+    def search(text, pos=0):
+        return None
+
+    @staticmethod
+    def finditer(text):
+        return iter(())
+
+    @staticmethod
+    def subn(repl, text):
+        return text, 0
+
+
+_ABSENT = _Absent()
+
+
+@cache
+def _review_gate() -> tuple[ahocorasick.Automaton, dict, dict]:
+    """One Aho-Corasick pass finds which ``[review]``/``[review_act]`` cues can match a reply: each is
+    keyed by the most selective literal set it needs (toolkit.literals); the others always run.
+    (automaton: literal -> cue keys; the cues that always run; every cue by key)"""
+    cues = _cues()
+    every = {(section, name): p for section in ("review", "review_act") for name, p in cues[section].items()}
+    by_literal: dict[str, set] = {}
+    always = {}
+    for key, pattern in every.items():
+        sets = required_sets(pattern.pattern)
+        if not sets:
+            always[key] = pattern
+        for literal in sets[0] if sets else ():
+            by_literal.setdefault(literal, set()).add(key)
+    gate = ahocorasick.Automaton()
+    for literal, keys in by_literal.items():
+        gate.add_word(literal, tuple(keys))
+    gate.make_automaton()
+    return gate, always, every
+
+
+def _review_cues(text: str) -> tuple[dict, dict]:
+    """The ``[review]`` and ``[review_act]`` cues for ``text``: those that cannot match are _ABSENT."""
+    gate, always, every = _review_gate()
+    present = dict(always)
+    for _, keys in gate.iter(text):
+        for key in keys:
+            present[key] = every[key]
+    review = {name: present.get(("review", name), _ABSENT) for name in _cues()["review"]}
+    act = {name: present.get(("review_act", name), _ABSENT) for name in _cues()["review_act"]}
+    return review, act
+
+
 _NON_WORD = re.compile(r"\W+")
 
 
@@ -883,8 +936,7 @@ def review_reply(text: str, customer: str | None = None) -> Review:
     turn = _customer_turn(customer) if customer is not None and (not isinstance(customer, str) or customer.strip()) \
         else None
     t = with_punct.text
-    cues = _cues()
-    review, act = cues["review"], cues["review_act"]
+    review, act = _review_cues(t)
 
     whole = None
     if not _TWO_CJK.search(bare.text):
