@@ -576,7 +576,7 @@ class _Prefiltered:
     branches: tuple[tuple[object, re.Pattern], ...]
     triggers: ahocorasick.Automaton
     always: tuple[int, ...]
-    also: tuple[tuple[tuple[str, ...], ...], ...]  # per branch: further sets, one literal of each must occur
+    also: tuple[tuple[re.Pattern, ...], ...]  # per branch: further literal sets (as alternations), one of each must occur
 
     @classmethod
     def build(cls, table, split: bool = True) -> "_Prefiltered":
@@ -590,7 +590,8 @@ class _Prefiltered:
                 branches.append((name, re.compile(branch)))
                 first, *rest = required_sets(branch) or [None]
                 # Further sets are tested with ``in``: only small ones pay for themselves.
-                also.append(tuple(tuple(sorted(s)) for s in rest if len(s) <= _ALSO_MAX))
+                # (an alternation of literals: one C-speed search instead of an ``in`` per literal)
+                also.append(tuple(re.compile("|".join(map(re.escape, sorted(s)))) for s in rest if len(s) <= _ALSO_MAX))
                 if first is None:
                     always.append(index)
                 for literal in first or ():
@@ -605,11 +606,17 @@ class _Prefiltered:
     def candidates(self, text: str) -> list[int]:
         """Indices of the branches whose required literals all occur in ``text``, in order."""
         candidates = set(self.always)
-        if len(self.triggers):
-            for _, indices in self.triggers.iter(text):
-                candidates.update(indices)
-        also = self.also
-        return sorted(i for i in candidates if not also[i] or all(any(w in text for w in s) for s in also[i]))
+        if len(self.triggers):  # a literal occurs many times: take each trigger's indices once
+            candidates.update(*{indices for _, indices in self.triggers.iter(text)})
+        also, kept = self.also, []
+        for i in candidates:
+            for pattern in also[i]:
+                if pattern.search(text) is None:
+                    break
+            else:
+                kept.append(i)
+        kept.sort()
+        return kept
 
     def matches(self, text: str):
         """(name, match) for every non-empty match of every candidate, branch by branch."""
