@@ -612,7 +612,7 @@ class _Prefiltered:
     branches: tuple[tuple[object, re.Pattern], ...]
     triggers: ahocorasick.Automaton
     always: tuple[int, ...]
-    also: tuple[tuple[tuple[str, ...], ...], ...]  # per branch: further sets, one literal of each must occur
+    also: tuple[tuple[re.Pattern, ...], ...]  # per branch: further literal sets (as alternations), one of each must occur
 
     @classmethod
     def build(cls, table, split: bool = True) -> "_Prefiltered":
@@ -626,7 +626,8 @@ class _Prefiltered:
                 branches.append((name, re.compile(branch)))
                 first, *rest = required_sets(branch) or [None]
                 # Further sets are tested with ``in``: only small ones pay for themselves.
-                also.append(tuple(tuple(sorted(s)) for s in rest if len(s) <= _ALSO_MAX))
+                # (an alternation of literals: one C-speed search instead of an ``in`` per literal)
+                also.append(tuple(re.compile("|".join(map(re.escape, sorted(s)))) for s in rest if len(s) <= _ALSO_MAX))
                 if first is None:
                     always.append(index)
                 for literal in first or ():
@@ -641,11 +642,17 @@ class _Prefiltered:
     def candidates(self, text: str) -> list[int]:
         """Indices of the branches whose required literals all occur in ``text``, in order."""
         candidates = set(self.always)
-        if len(self.triggers):
-            for _, indices in self.triggers.iter(text):
-                candidates.update(indices)
-        also = self.also
-        return sorted(i for i in candidates if not also[i] or all(any(w in text for w in s) for s in also[i]))
+        if len(self.triggers):  # a literal occurs many times: take each trigger's indices once
+            candidates.update(*{indices for _, indices in self.triggers.iter(text)})
+        also, kept = self.also, []
+        for i in candidates:
+            for pattern in also[i]:
+                if pattern.search(text) is None:
+                    break
+            else:
+                kept.append(i)
+        kept.sort()
+        return kept
 
     def matches(self, text: str):
         """(name, match) for every non-empty match of every candidate, branch by branch."""
@@ -872,6 +879,59 @@ def _turn_overlap(turn: _Turn | None, bare: str) -> tuple[int, int] | None:
     return None if turn is None else (len(turn.topic & _bigrams(bare, _stop_chars())), len(turn.topic))
 
 
+class _Absent:
+    """A cue whose required words are not in the text: it cannot match."""
+
+    @staticmethod
+    def search(text, pos=0):
+        return None
+
+    @staticmethod
+    def finditer(text):
+        return iter(())
+
+    @staticmethod
+    def subn(repl, text):
+        return text, 0
+
+
+_ABSENT = _Absent()
+
+
+@cache
+def _review_gate() -> tuple[ahocorasick.Automaton, dict, dict]:
+    """One Aho-Corasick pass finds which ``[review]``/``[review_act]`` cues can match a reply: each is
+    keyed by the most selective literal set it needs (toolkit.literals); the others always run.
+    (automaton: literal -> cue keys; the cues that always run; every cue by key)"""
+    cues = _cues()
+    every = {(section, name): p for section in ("review", "review_act") for name, p in cues[section].items()}
+    by_literal: dict[str, set] = {}
+    always = {}
+    for key, pattern in every.items():
+        sets = required_sets(pattern.pattern)
+        if not sets:
+            always[key] = pattern
+        for literal in sets[0] if sets else ():
+            by_literal.setdefault(literal, set()).add(key)
+    gate = ahocorasick.Automaton()
+    for literal, keys in by_literal.items():
+        gate.add_word(literal, tuple(keys))
+    gate.make_automaton()
+    return gate, always, every
+
+
+def _review_cues(text: str) -> tuple[dict, dict]:
+    """The ``[review]`` and ``[review_act]`` cues for ``text``: those that cannot match are _ABSENT."""
+    gate, always, every = _review_gate()
+    present = dict(always)
+    for _, keys in gate.iter(text):
+        for key in keys:
+            present[key] = every[key]
+    review = {name: present.get(("review", name), _ABSENT) for name in _cues()["review"]}
+    act = {name: present.get(("review_act", name), _ABSENT) for name in _cues()["review_act"]}
+    return review, act
+
+
 _NON_WORD = re.compile(r"\W+")
 
 
@@ -929,8 +989,7 @@ def review_reply(text: str, customer: str | None = None, *, learned: bool = True
     turn = _customer_turn(customer) if customer is not None and (not isinstance(customer, str) or customer.strip()) \
         else None
     t = with_punct.text
-    cues = _cues()
-    review, act = cues["review"], cues["review_act"]
+    review, act = _review_cues(t)
 
     whole = None
     if not _TWO_CJK.search(bare.text):
