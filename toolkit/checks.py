@@ -355,8 +355,8 @@ _LEARNED_WHY = {
 
 
 def _second_opinion(task: str, text: str, label: Label) -> Label:
-    """The learned model (``toolkit.learned``) overrules the cue words' label only when it is sure: its
-    threshold was chosen on authors the rules were never tuned on."""
+    """The learned model (``toolkit.learned``) overrules the cue words' label only when it is sure (its
+    threshold was chosen on holdout authors it never saw, scripts/train_models.py); ``.cue`` is then empty."""
     model = models.model(f"{task}_label")
     scores = model.scores(models.grams(views(text)[1].text, (1, 2, 3)))
     top = max(scores, key=scores.__getitem__)
