@@ -36,10 +36,10 @@ from toolkit import checks, kb, learned  # noqa: E402
 from toolkit.normalize import views  # noqa: E402
 
 OUT = ROOT / "toolkit" / "data" / learned.MODELS_FILE
-TRAIN = ["eval", "holdout2", *(which for which in score.SETS if which.endswith("-tune"))]
-# Readable halves by authors the rules were never tuned on (the rules were frozen before holdout6..9 came):
+TRAIN = ["eval", "holdout2", *(which for which in score.SETS if which.endswith("-tune") and score.SETS[which].is_dir())]
+# Readable halves by authors the rules were never tuned on (the rules were frozen before holdout6..11 came):
 # on holdout3..5, which the rules were tuned on, the rules look better than they are.
-FRESH = ["holdout6-tune", "holdout7-tune", "holdout8-tune", "holdout9-tune"]
+FRESH = [f"holdout{n}-tune" for n in range(6, 12)]
 TASKS = ("review", "three_f", "questions", "spin", "complaints")
 LABELS = {"questions": "question_label", "spin": "spin_label", "complaints": "complaint_label"}  # task -> model
 # The group a review item was written for names its fault.

@@ -75,14 +75,14 @@ class Score:
 # positions of each file ("holdout3-tune") may be read while tuning, the odd ones ("holdout3-blind")
 # only as figures: they are the blind measure. tests/holdout4: a fourth set written the same way by
 # another author, larger in the groups where holdout3 found the checkers weakest, split the same way;
-# tests/holdout5 likewise (review, 3F and SPIN only). tests/holdout6..9: four more blind authors, split the
+# tests/holdout5 likewise (review, 3F and SPIN only). tests/holdout6..11: six more blind authors, split the
 # same way, whose items the rules were never tuned on: their tune halves train the learned models
 # (toolkit/learned.py) and choose their thresholds (scripts/train_models.py); their blind halves measure.
 SETS = {"eval": HERE, "holdout": HERE.parent / "holdout", "holdout2": HERE.parent / "holdout2",
         "holdout3-tune": HERE.parent / "holdout3", "holdout3-blind": HERE.parent / "holdout3",
         "holdout4-tune": HERE.parent / "holdout4", "holdout4-blind": HERE.parent / "holdout4",
         "holdout5-tune": HERE.parent / "holdout5", "holdout5-blind": HERE.parent / "holdout5",
-        **{f"holdout{n}-{half}": HERE.parent / f"holdout{n}" for n in (6, 7, 8, 9) for half in ("tune", "blind")}}
+        **{f"holdout{n}-{half}": HERE.parent / f"holdout{n}" for n in range(6, 12) for half in ("tune", "blind")}}
 _HALF = {which: 0 if which.endswith("-tune") else 1 for which in SETS if which.endswith(("-tune", "-blind"))}
 
 
