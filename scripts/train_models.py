@@ -36,10 +36,15 @@ from toolkit import checks, kb, learned  # noqa: E402
 from toolkit.normalize import views  # noqa: E402
 
 OUT = ROOT / "toolkit" / "data" / learned.MODELS_FILE
-TRAIN = ["eval", "holdout2", *(which for which in score.SETS if which.endswith("-tune") and score.SETS[which].is_dir())]
+# holdout10 is a measure only, never trained on: its author counted general facts (其实站前有直达地铁) as
+# Found, which the curriculum's Found (what other customers found) is not (their report); trained on, it
+# taught the part model a looser Found and cost the other sets' 3F accuracy.
+MEASURE_ONLY = {"holdout10-tune"}
+TRAIN = ["eval", "holdout2", *(which for which in score.SETS if which.endswith("-tune") and score.SETS[which].is_dir()
+                               and which not in MEASURE_ONLY)]
 # Readable halves by authors the rules were never tuned on (the rules were frozen before holdout6..11 came):
 # on holdout3..5, which the rules were tuned on, the rules look better than they are.
-FRESH = [f"holdout{n}-tune" for n in range(6, 12)]
+FRESH = [f"holdout{n}-tune" for n in range(6, 12) if f"holdout{n}-tune" in TRAIN]
 TASKS = ("review", "three_f", "questions", "spin", "complaints")
 LABELS = {"questions": "question_label", "spin": "spin_label", "complaints": "complaint_label"}  # task -> model
 # The group a review item was written for names its fault.
