@@ -69,7 +69,7 @@ def first_call_seconds(runs: int = 5) -> tuple[float, float]:
     loads the learned models), and the learned models' JSON alone."""
     code = ("import time;from toolkit import checks, learned;t=time.perf_counter();"
             "checks.review_reply('好的，我这就帮您改到周六送。', customer='快递能周六送吗？');a=time.perf_counter()-t;"
-            "learned.install(None);t=time.perf_counter();learned.model('reply_fault');print(a, time.perf_counter()-t)")
+            "learned.shipped.cache_clear();t=time.perf_counter();learned.shipped();print(a, time.perf_counter()-t)")
     runs_ = [tuple(map(float, subprocess.check_output([sys.executable, "-c", code], cwd=ROOT).split())) for _ in range(runs)]
     return statistics.median(r[0] for r in runs_), statistics.median(r[1] for r in runs_)
 

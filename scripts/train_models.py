@@ -4,14 +4,15 @@
     .venv/bin/python scripts/train_models.py --check  # exit 1 if the shipped models are not what the data trains
 
 Training data, all our own labelled data: tests/eval, tests/holdout2, the readable "-tune" halves of
-the later holdouts, and every √/× reply the course ships (tests/model_replies.py). Never tests/holdout
-or a "-blind" half: they measure the models.
+the later holdouts (but MEASURE_ONLY), every √/× reply the course ships (tests/model_replies.py), the
+pairs' near misses and the knowledge base's labelled examples. Never tests/holdout or a "-blind" half:
+they measure the models.
 
-Thresholds are chosen without them too, on FRESH sets: the readable halves of holdout6..8, written by
+Thresholds are chosen without them too, on FRESH sets: the readable halves of holdout6..11, written by
 authors whose items the rules were never tuned on (on holdout3..5 the rules look better than they are).
 Each is judged through the real checkers by models trained on all the other data (leave that author
 out); among the thresholds within one standard error of the best, the most cautious is kept. A task
-with a single fresh author (3F, SPIN, questions, complaints: holdout8) chooses on every readable half.
+with a single fresh author (questions, complaints: holdout8) chooses on every readable half.
 
 scikit-learn is needed here only (a test extra); the trainee's kernel reads the JSON in plain Python.
 """
@@ -57,6 +58,7 @@ PRUNE = 0.02  # weights smaller than this are left out of the JSON (they move no
 GRID = [round(float(t), 2) for t in np.arange(0.3, 0.96, 0.05)]
 FAULT_GRID = [t for t in GRID if t >= 0.5]  # a model adds a fault only when it finds one more likely than not
 VETO_GRID = [0.0, 0.05, 0.1, 0.15, 0.2, 0.3]
+
 
 def course_examples(task: str) -> list[dict]:
     """The knowledge base's own labelled examples (drills show them beside the checker's reason)."""

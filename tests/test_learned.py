@@ -62,13 +62,8 @@ def test_a_silent_model_leaves_the_rules_alone():
     assert learned.model("reply_fault").threshold < 1.0  # the shipped model is back
 
 
-def _shipped() -> dict:
-    import json
-    return json.loads((ROOT / "toolkit" / "data" / learned.MODELS_FILE).read_text(encoding="utf-8"))
-
-
 def test_every_model_has_a_threshold_and_known_classes():
-    shipped = _shipped()
+    shipped = learned.shipped()
     assert set(shipped["reply_kind"]["classes"]) <= set(checks._LEARNED_CODE)
     assert shipped["three_f_part"]["classes"] == ["feel", "felt", "found", "other"]
     for task, name in (("question", "question_label"), ("spin", "spin_label"), ("complaint", "complaint_label")):

@@ -90,12 +90,17 @@ _installed: dict | None = None  # models being trained (scripts/train_models.py)
 
 
 @cache
+def shipped() -> dict:
+    """The content of ``toolkit/data/models.json``, read once."""
+    return json.loads(resources.files("toolkit").joinpath("data", MODELS_FILE).read_text(encoding="utf-8"))
+
+
+@cache
 def model(name: str) -> Linear:
     """``reply_fault`` (binary: not ok), ``reply_kind`` (which fault), ``three_f_rude`` (binary),
     ``three_f_part`` (a clause's role: feel, felt, found, other), and the labels of ``question_label``,
     ``spin_label``, ``complaint_label``."""
-    tables = _installed or json.loads(resources.files("toolkit").joinpath("data", MODELS_FILE).read_text(encoding="utf-8"))
-    return Linear(tables[name])
+    return Linear((_installed or shipped())[name])
 
 
 def install(tables: dict | None) -> None:
